@@ -1,0 +1,1 @@
+"""A local, Neptune-compatible Gremlin endpoint that real gremlinpython clients talk to."""
