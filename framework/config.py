@@ -1,0 +1,227 @@
+"""Connection and retry configuration: environment variables with explicit overrides.
+
+Why from the environment: a Lambda function is configured by its SAM template's environment,
+and a missing or malformed value must fail at start-up (cold start) with a message naming the
+variable, not at the first message with a confusing socket error. Explicit keyword overrides
+win over the environment, in the Powertools style, so tests and scripts need no env juggling.
+
+========================================  ==================  ===================================
+variable                                  default             meaning
+========================================  ==================  ===================================
+``NEPTUNE_ENDPOINT``                      (required)          writer (cluster) endpoint: host,
+                                                              host:port, or ws[s]://host:port/gremlin
+``NEPTUNE_PORT``                          8182                port when the endpoint has none
+``NEPTUNE_READER_ENDPOINTS``              (none)              comma-separated reader/instance
+                                                              endpoints for reads; one is picked at
+                                                              random per execution context
+``NEPTUNE_TLS``                           true                wss:// (Neptune requires TLS)
+``USE_IAM``                               false               SigV4-sign the WebSocket handshake
+``AWS_REGION``                            (required w/ IAM)   region for SigV4 (neptune-db)
+``NEPTUNE_SERIALIZER``                    graphbinary-v1      graphbinary-v1 | graphson-v3 | graphson-v2
+``NEPTUNE_CONNECT_TIMEOUT_S``             5                   WebSocket connect + handshake limit
+``NEPTUNE_REQUEST_TIMEOUT_S``             30                  one request's response limit
+``NEPTUNE_IDLE_RECONNECT_S``              600                 reconnect before using a connection
+                                                              idle this long (Neptune closes idle
+                                                              connections after about 20 minutes)
+``GRAPHWORKER_MAX_ATTEMPTS``              6                   attempts per request (1 + retries)
+``GRAPHWORKER_RETRY_MAX_TIME_S``          20                  retrying stops after this long
+``GRAPHWORKER_BACKOFF_BASE_S``            0.05                first backoff ceiling (full jitter)
+``GRAPHWORKER_BACKOFF_MAX_S``             5                   largest backoff ceiling
+``GRAPHWORKER_RETRY_BUDGET``              20                  retry tokens per execution context
+``GRAPHWORKER_RETRY_BUDGET_REFILL``       0.2                 tokens returned by each success
+========================================  ==================  ===================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+SERIALIZERS = ("graphbinary-v1", "graphson-v3", "graphson-v2")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One Neptune endpoint (host and port); ``url`` depends on TLS."""
+
+    host: str
+    port: int
+
+    def url(self, tls: bool) -> str:
+        return f"{'wss' if tls else 'ws'}://{self.host}:{self.port}/gremlin"
+
+
+@dataclass(frozen=True, slots=True)
+class GraphConfig:
+    """Everything the graph client needs. Build with :meth:`from_env`."""
+
+    endpoint: Endpoint
+    reader_endpoints: tuple[Endpoint, ...] = ()
+    tls: bool = True
+    use_iam: bool = False
+    region: str | None = None
+    serializer: str = "graphbinary-v1"
+    connect_timeout_s: float = 5.0
+    request_timeout_s: float = 30.0
+    idle_reconnect_s: float = 600.0
+    max_attempts: int = 6
+    retry_max_time_s: float = 20.0
+    backoff_base_s: float = 0.05
+    backoff_max_s: float = 5.0
+    retry_budget: float = 20.0
+    retry_budget_refill: float = 0.2
+
+    @property
+    def writer_url(self) -> str:
+        return self.endpoint.url(self.tls)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> GraphConfig:
+        """Read the variables in the module docstring; ``overrides`` (field names) win.
+
+        Raises :class:`ConfigError` naming the variable for anything missing or malformed.
+        """
+        env = os.environ if env is None else env
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(overrides) - fields
+        if unknown:
+            raise ConfigError(f"unknown GraphConfig override(s): {', '.join(sorted(unknown))}")
+
+        def pick(field: str, var: str, parse: Callable[[str, str], T], default: T) -> T:
+            if field in overrides:
+                return overrides[field]  # type: ignore[no-any-return]
+            raw = env.get(var)
+            if raw is None or raw.strip() == "":
+                return default
+            return parse(var, raw.strip())
+
+        port = pick("_port", "NEPTUNE_PORT", _parse_port, 8182)
+        _tls: bool | None = None
+        if "endpoint" in overrides:
+            endpoint = overrides["endpoint"]
+            if isinstance(endpoint, str):
+                endpoint, _tls = _parse_endpoint("endpoint", endpoint, port)
+        else:
+            raw = env.get("NEPTUNE_ENDPOINT", "").strip()
+            if not raw:
+                raise ConfigError("NEPTUNE_ENDPOINT is not set: it must name the Neptune cluster "
+                                  "(writer) endpoint, e.g. my-cluster.cluster-abc.us-east-1"
+                                  ".neptune.amazonaws.com")
+            endpoint, _tls = _parse_endpoint("NEPTUNE_ENDPOINT", raw, port)
+        tls_default = True if _tls is None else _tls
+        no_readers: tuple[Endpoint, ...] = ()
+        if "reader_endpoints" in overrides:
+            overrides["reader_endpoints"] = tuple(
+                _parse_endpoint("reader_endpoints", r, port)[0] if isinstance(r, str) else r
+                for r in overrides["reader_endpoints"])
+        readers = pick("reader_endpoints", "NEPTUNE_READER_ENDPOINTS",
+                       lambda var, raw: tuple(_parse_endpoint(var, part.strip(), port)[0]
+                                              for part in raw.split(",") if part.strip()), no_readers)
+        config = cls(
+            endpoint=endpoint,
+            reader_endpoints=tuple(readers),
+            tls=pick("tls", "NEPTUNE_TLS", _parse_bool, tls_default),
+            use_iam=pick("use_iam", "USE_IAM", _parse_bool, False),
+            region=pick("region", "AWS_REGION", lambda var, raw: raw, env.get("AWS_DEFAULT_REGION")),
+            serializer=pick("serializer", "NEPTUNE_SERIALIZER", _parse_choice(SERIALIZERS), "graphbinary-v1"),
+            connect_timeout_s=pick("connect_timeout_s", "NEPTUNE_CONNECT_TIMEOUT_S", _parse_positive, 5.0),
+            request_timeout_s=pick("request_timeout_s", "NEPTUNE_REQUEST_TIMEOUT_S", _parse_positive, 30.0),
+            idle_reconnect_s=pick("idle_reconnect_s", "NEPTUNE_IDLE_RECONNECT_S", _parse_positive, 600.0),
+            max_attempts=pick("max_attempts", "GRAPHWORKER_MAX_ATTEMPTS", _parse_int_min(1), 6),
+            retry_max_time_s=pick("retry_max_time_s", "GRAPHWORKER_RETRY_MAX_TIME_S", _parse_positive, 20.0),
+            backoff_base_s=pick("backoff_base_s", "GRAPHWORKER_BACKOFF_BASE_S", _parse_positive, 0.05),
+            backoff_max_s=pick("backoff_max_s", "GRAPHWORKER_BACKOFF_MAX_S", _parse_positive, 5.0),
+            retry_budget=pick("retry_budget", "GRAPHWORKER_RETRY_BUDGET", _parse_non_negative, 20.0),
+            retry_budget_refill=pick("retry_budget_refill", "GRAPHWORKER_RETRY_BUDGET_REFILL",
+                                     _parse_non_negative, 0.2),
+        )
+        if config.use_iam and not config.region:
+            raise ConfigError("USE_IAM is true but AWS_REGION is not set: SigV4 signing needs the region")
+        if config.serializer not in SERIALIZERS:
+            raise ConfigError(f"serializer must be one of {SERIALIZERS}, got {config.serializer!r}")
+        return config
+
+
+def _parse_endpoint(var: str, raw: str, default_port: int) -> tuple[Endpoint, bool | None]:
+    """``host``, ``host:port`` or ``ws[s]://host[:port][/gremlin]``; returns (endpoint, tls-from-scheme)."""
+    tls: bool | None = None
+    text = raw
+    if "://" in raw:
+        parts = urlsplit(raw)
+        if parts.scheme not in ("ws", "wss"):
+            raise ConfigError(f"{var}: scheme must be ws or wss, got {raw!r}")
+        tls = parts.scheme == "wss"
+        text = parts.netloc
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        host, port_text = text, ""
+    if not host or "/" in host or " " in host:
+        raise ConfigError(f"{var}: {raw!r} is not a host, host:port or ws[s]://host:port URL")
+    port = _parse_port(var, port_text) if port_text else default_port
+    return Endpoint(host, port), tls
+
+
+def _parse_port(var: str, raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{var}: port must be an integer, got {raw!r}") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"{var}: port must be within 1-65535, got {port}")
+    return port
+
+
+def _parse_bool(var: str, raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{var}: expected true/false, got {raw!r}")
+
+
+def _parse_positive(var: str, raw: str) -> float:
+    value = _parse_non_negative(var, raw)
+    if value == 0:
+        raise ConfigError(f"{var}: must be greater than 0")
+    return value
+
+
+def _parse_non_negative(var: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{var}: expected a number, got {raw!r}") from None
+    if value < 0 or value != value:
+        raise ConfigError(f"{var}: must be >= 0, got {raw!r}")
+    return value
+
+
+def _parse_int_min(minimum: int) -> Callable[[str, str], int]:
+    def parse(var: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{var}: expected an integer, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{var}: must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _parse_choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(var: str, raw: str) -> str:
+        if raw not in choices:
+            raise ConfigError(f"{var}: must be one of {', '.join(choices)}, got {raw!r}")
+        return raw
+
+    return parse

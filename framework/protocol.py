@@ -1,0 +1,84 @@
+"""The Gremlin WebSocket protocol: request framing and response decoding, nothing else.
+
+Why its own layer: the connection multiplexes requests by id and the client decides about
+retries; neither should know how a GraphBinary or GraphSON frame looks. This layer turns
+bytecode into one request frame and a response frame into a :class:`ResponseFrame`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gremlin_python.driver.request import RequestMessage
+from gremlin_python.process.traversal import Traverser
+
+from .serializers import message_serializer
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFrame:
+    """One decoded response message (a request's answer may span several: 206 ... 200)."""
+
+    request_id: str
+    status: int
+    message: str | None
+    data: list[Any]
+
+    @property
+    def is_partial(self) -> bool:
+        return self.status == 206
+
+    @property
+    def is_success(self) -> bool:
+        return self.status in (200, 204, 206)
+
+
+class ProtocolError(Exception):
+    """A frame could not be decoded."""
+
+
+class GremlinProtocol:
+    """Encodes ``bytecode`` requests and decodes responses with one serializer."""
+
+    def __init__(self, serializer: str) -> None:
+        self.serializer_name = serializer
+        self._serializer = message_serializer(serializer)
+
+    def encode(self, request_id: str, bytecode: Any, *, evaluation_timeout_ms: int | None = None,
+               batch_size: int | None = None) -> bytes:
+        args: dict[str, Any] = {"gremlin": bytecode, "aliases": {"g": "g"}}
+        if evaluation_timeout_ms is not None:
+            args["evaluationTimeout"] = int(evaluation_timeout_ms)
+        if batch_size is not None:
+            args["batchSize"] = int(batch_size)
+        frame = self._serializer.serialize_message(request_id, RequestMessage("traversal", "bytecode", args))
+        return bytes(frame)
+
+    def decode(self, payload: bytes | str) -> ResponseFrame:
+        try:
+            message = self._serializer.deserialize_message(payload)
+            status = message["status"]
+            data = message["result"]["data"]
+        except Exception as exc:  # any decoding failure is a protocol failure
+            raise ProtocolError(f"undecodable response frame ({type(exc).__name__}: {exc})") from exc
+        return ResponseFrame(
+            request_id=str(message["requestId"]),
+            status=int(status["code"]),
+            message=status.get("message"),
+            data=_unwrap(data),
+        )
+
+
+def _unwrap(data: Any) -> list[Any]:
+    """Results of a bytecode request are Traversers with a bulk: expand them to plain objects."""
+    if data is None:
+        return []
+    items = data if isinstance(data, list) else [data]
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Traverser):
+            out.extend([item.object] * int(item.bulk))
+        else:
+            out.append(item)
+    return out

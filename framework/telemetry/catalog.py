@@ -1,0 +1,82 @@
+"""The one metric catalog: every metric graphworker emits, with unit, dimensions and meaning.
+
+Why one catalog: code emits metrics only through these definitions, the CloudWatch dashboards
+and alarms are generated from them, and the docs list them from here, so a metric name is typed
+exactly once and a test can prove the dashboard and the code never drift apart.
+
+Every metric also carries the Powertools ``service`` dimension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NAMESPACE_DEFAULT = "graphworker"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """One metric: CloudWatch name, unit, extra dimension names, and what it tells an operator."""
+
+    name: str
+    unit: str
+    dimensions: tuple[str, ...]
+    description: str
+
+
+GREMLIN_CONNECTS = MetricDef(
+    "GremlinConnects", "Count", ("Role",),
+    "WebSocket connections opened to Neptune (Role: writer or reader endpoint).")
+GREMLIN_CONNECT_LATENCY = MetricDef(
+    "GremlinConnectLatency", "Milliseconds", ("Role",),
+    "Time to open a connection: DNS, TCP, TLS, SigV4 signing and the WebSocket handshake.")
+GREMLIN_CONNECT_FAILURES = MetricDef(
+    "GremlinConnectFailures", "Count", ("Cause",),
+    "Connection attempts that failed (refused, handshake rejected, timeout, ...).")
+SIGV4_SIGNING_TIME = MetricDef(
+    "SigV4SigningTime", "Milliseconds", ("ColdStart",),
+    "Time to resolve credentials and SigV4-sign the handshake; ColdStart=true is the first "
+    "signing in an execution context (credential resolution and signing-key derivation).")
+GREMLIN_RECONNECTS = MetricDef(
+    "GremlinReconnects", "Count", ("Cause",),
+    "Connections replaced, by cause: closed, idle, read_only, empty_response, timeout, "
+    "credentials, connect_failed.")
+GREMLIN_RETRIES = MetricDef(
+    "GremlinRetries", "Count", ("ErrorClass",),
+    "Requests retried, by error class (conflict, connection, read_only, throttled, ...).")
+CONCURRENT_MODIFICATIONS = MetricDef(
+    "ConcurrentModificationConflicts", "Count", (),
+    "ConcurrentModificationException responses: concurrent writes to the same elements.")
+READ_ONLY_VIOLATIONS = MetricDef(
+    "ReadOnlyViolations", "Count", (),
+    "ReadOnlyViolationException responses: writes that reached a reader or a failed-over writer.")
+GREMLIN_THROTTLES = MetricDef(
+    "GremlinThrottles", "Count", ("Code",),
+    "Back-pressure responses (ThrottlingException, TimeLimitExceeded, MemoryLimitExceeded, ...).")
+GREMLIN_REQUEST_LATENCY = MetricDef(
+    "GremlinRequestLatency", "Milliseconds", ("Outcome",),
+    "One Gremlin request attempt, send to last response frame (Outcome: ok or error).")
+GREMLIN_REQUEST_SIZE = MetricDef(
+    "GremlinRequestSize", "Bytes", (),
+    "Serialized size of each Gremlin request.")
+GREMLIN_REQUEST_FAILURES = MetricDef(
+    "GremlinRequestFailures", "Count", ("ErrorClass",),
+    "Requests that failed for good, after any retries, by the final error's class.")
+GREMLIN_OPEN_CONNECTIONS = MetricDef(
+    "GremlinOpenConnections", "Count", (),
+    "Connections this execution context holds open, sampled when one opens or closes.")
+RETRY_BUDGET_EXHAUSTED = MetricDef(
+    "RetryBudgetExhausted", "Count", (),
+    "Retries refused because the execution context's retry budget was spent (sick database).")
+RETRY_DEADLINE_STOPS = MetricDef(
+    "RetryDeadlineStops", "Count", (),
+    "Retrying stopped because the caller's deadline (Lambda time left minus margin) was near.")
+
+CATALOG: tuple[MetricDef, ...] = (
+    GREMLIN_CONNECTS, GREMLIN_CONNECT_LATENCY, GREMLIN_CONNECT_FAILURES, SIGV4_SIGNING_TIME,
+    GREMLIN_RECONNECTS, GREMLIN_RETRIES, CONCURRENT_MODIFICATIONS, READ_ONLY_VIOLATIONS,
+    GREMLIN_THROTTLES, GREMLIN_REQUEST_LATENCY, GREMLIN_REQUEST_SIZE, GREMLIN_REQUEST_FAILURES,
+    GREMLIN_OPEN_CONNECTIONS, RETRY_BUDGET_EXHAUSTED, RETRY_DEADLINE_STOPS,
+)
+
+BY_NAME: dict[str, MetricDef] = {m.name: m for m in CATALOG}

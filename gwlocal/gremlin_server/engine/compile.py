@@ -1,0 +1,151 @@
+"""Bytecode -> :class:`~.pipeline.Pipeline`.
+
+Everything that can be refused without touching the graph is refused here, before execution:
+unknown steps, lambdas, unknown predicates, misplaced modulators. That keeps "fails loudly, never
+with a wrong answer" cheap, and means a refused query has written nothing.
+
+Modulators attach to the step before them: ``as()`` labels it, ``by()``/``option()``/``from()``/
+``to()`` configure it. A ``property()`` right after ``addV``/``addE`` is folded into the creation,
+as TinkerPop does, which is what makes ``addV().property(T.id, 'x')`` set the id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gremlin_python.process.traversal import Binding, Bytecode, Column, Order, T, Traversal
+
+from . import merge, steps_branch, steps_filter, steps_graph, steps_map, steps_mutate
+from .failures import lambda_rejected, malformed, unsupported_step
+from .pipeline import Build, By, Pipeline, StartStep, Step
+from .steps_mutate import AddElementStep, PropertyStep
+
+_FACTORIES: dict[str, Callable[[Build], Step]] = {
+    **steps_graph.STEPS,
+    **steps_filter.STEPS,
+    **steps_map.STEPS,
+    **steps_branch.STEPS,
+    **steps_mutate.STEPS,
+    **merge.STEPS,
+}
+
+MODULATORS = frozenset({"as", "by", "option", "from", "to"})
+START_STEPS = frozenset({"V", "E", "addV", "addE", "inject", "mergeV", "mergeE"})
+SUPPORTED_STEPS: tuple[str, ...] = tuple(sorted(set(_FACTORIES) | MODULATORS))
+"""Every step name (as in bytecode) the engine executes; anything else is refused."""
+
+
+def is_lambda(value: Any) -> bool:
+    """A client lambda: a Python callable, or a decoded wire lambda (``LambdaArg``)."""
+    if isinstance(value, type | Bytecode | Traversal):
+        return False
+    return callable(value) or "lambda" in type(value).__name__.lower()
+
+
+def normalise(value: Any, step: str) -> Any:
+    """Unwrap ``Binding``s and ``Traversal``s; refuse lambdas anywhere in the arguments."""
+    if isinstance(value, Binding):
+        return normalise(value.value, step)
+    if isinstance(value, Traversal):
+        return value.bytecode
+    if is_lambda(value):
+        raise lambda_rejected(step)
+    if isinstance(value, dict):
+        return {normalise(k, step): normalise(v, step) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v, step) for v in value]
+    return value
+
+
+def as_bytecode(value: Any) -> Bytecode:
+    if isinstance(value, Traversal):
+        return value.bytecode
+    if not isinstance(value, Bytecode):
+        raise malformed(f"Expected traversal bytecode, got {type(value).__name__}")
+    return value
+
+
+def compile_traversal(bytecode: Bytecode, *, root: bool = True) -> Pipeline:
+    steps: list[Step] = []
+    instructions = as_bytecode(bytecode).step_instructions
+    if root:
+        if not instructions:
+            raise malformed("The traversal has no steps")
+        first = instructions[0][0]
+        if first not in START_STEPS:
+            raise malformed(f"A traversal cannot start with {first}(); start with one of {sorted(START_STEPS)}")
+    for index, instruction in enumerate(instructions):
+        name = instruction[0]
+        args = [normalise(a, name) for a in instruction[1:]]
+        if name in MODULATORS:
+            _modulate(steps, name, args)
+            continue
+        factory = _FACTORIES.get(name)
+        if factory is None:
+            raise unsupported_step(name)
+        step = factory(Build(name, args, root and index == 0, _child))
+        if isinstance(step, PropertyStep) and steps and isinstance(steps[-1], AddElementStep):
+            steps[-1].absorb(step)
+            continue
+        if isinstance(step, PropertyStep) and any(spec.key in (T.id, T.id_, T.label) for spec in step.specs):
+            raise malformed("property(T.id|T.label, ...) is only allowed directly after addV()/addE()")
+        steps.append(step)
+    return Pipeline(steps)
+
+
+def _child(bytecode: Any) -> Pipeline:
+    return compile_traversal(as_bytecode(bytecode), root=False)
+
+
+def _previous(steps: list[Step], modulator: str) -> Step:
+    if not steps:
+        raise malformed(f"{modulator}() must follow a step")
+    return steps[-1]
+
+
+def _modulate(steps: list[Step], name: str, args: list[Any]) -> None:
+    if name == "as":
+        if not args or not all(isinstance(a, str) for a in args):
+            raise malformed(f"as() takes step labels (strings), got {args!r}")
+        if not steps:
+            steps.append(StartStep("as"))
+        steps[-1].labels.extend(args)
+    elif name == "by":
+        _previous(steps, name).add_by(parse_by(args))
+    elif name == "option":
+        if len(args) != 2:
+            raise malformed(f"option() takes a token and a value, got {args!r}")
+        token, value = args
+        _previous(steps, name).add_option(token, _child(value) if isinstance(value, Bytecode) else value)
+    else:  # from / to
+        if len(args) != 1:
+            raise malformed(f"{name}() takes one argument, got {args!r}")
+        value = args[0]
+        _previous(steps, name).set_endpoint(name, _child(value) if isinstance(value, Bytecode) else value)
+
+
+def parse_by(args: list[Any]) -> By:
+    if not args:
+        return By("identity")
+    if len(args) > 2:
+        raise malformed(f"by() takes at most two arguments, got {args!r}")
+    first = args[0]
+    order: Order | None = None
+    if len(args) == 2:
+        if not isinstance(args[1], Order):
+            raise malformed(f"by(x, {args[1]!r}): the second argument must be an Order")
+        order = args[1]
+    if isinstance(first, Order):
+        if len(args) == 2:
+            raise malformed(f"by() got two orders: {args!r}")
+        return By("identity", order=first)
+    if isinstance(first, str):
+        return By("key", first, order)
+    if isinstance(first, T):
+        return By("token", first, order)
+    if isinstance(first, Column):
+        return By("column", first, order)
+    if isinstance(first, Bytecode):
+        return By("traversal", _child(first), order)
+    raise malformed(f"by() does not take {type(first).__name__} {first!r}")

@@ -1,0 +1,313 @@
+"""``mergeV()``/``mergeE()``: TinkerPop 3.7 upsert semantics, with Neptune's data rules.
+
+Semantics (TinkerPop "Gremlin Semantics", mergeV/mergeE, and the reference ``MergeStep``):
+
+* the search map (argument, child traversal result, or -- no-arg form, mid-traversal only -- the
+  incoming Map) selects elements by ``T.id``, ``T.label``, String property keys and, for edges,
+  ``Direction.OUT``/``Direction.IN`` (a vertex id, a ``Vertex``, or the placeholder ``Merge.outV``/
+  ``Merge.inV`` that ``option(Merge.outV|inV, Map|traversal)`` fills in);
+* every match is returned, after ``option(Merge.onMatch, Map|traversal)`` is applied to it (for the
+  start-step form the onMatch traversal runs on the matched element); the onMatch map may only
+  have String keys (ids, labels and endpoints are immutable);
+* no match: create from the search map merged with ``option(Merge.onCreate, ...)``, which may add
+  keys but never override the search map's values;
+* ``null`` values are refused, ``T.label`` must be a String, a ``null`` option map means empty.
+
+Cardinality: a value wrapped as ``CardinalityValue.single(x)`` (3.7) uses that cardinality. A plain
+value uses the graph's default cardinality -- that is what TinkerPop's ``MergeVertexStep`` does
+(``graph.features().vertex().getCardinality(key)``), and Neptune's default is ``set``: so a plain
+``onMatch`` value is *added* to a Neptune vertex's existing values, it does not replace them. Use
+``single(x)`` to replace. See :data:`ON_MATCH_CARDINALITY`.
+
+Neptune: a new edge whose endpoint vertex does not exist fails with ``ConstraintViolationException``
+naming the missing id (retriable: the vertex may arrive in a later request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from gremlin_python.process.traversal import Bytecode, Cardinality, Direction, Merge, T
+from gremlin_python.structure.graph import Vertex
+
+from ..graph import EdgeRecord, GraphStore, VertexRecord
+from .elements import label_matches, property_values
+from .failures import constraint_violation, invalid_parameter, malformed
+from .pipeline import Build, Pipeline, Step
+from .steps_mutate import DEFAULT_CARDINALITY, CardValue, cardinality_value, check_cardinality
+from .traverser import Context, Traverser
+from .values import equals
+
+ON_MATCH_CARDINALITY = DEFAULT_CARDINALITY
+"""Cardinality for plain (unwrapped) onMatch values: the graph default, ``set`` on Neptune."""
+
+_VERTEX_TOKENS = (T.id, T.label)
+_EDGE_TOKENS = (T.id, T.label, Direction.OUT, Direction.IN)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, CardValue) else value
+
+
+def _normalise(raw: Any, what: str) -> dict[Any, Any]:
+    """A materialised map: ``None`` means empty; CardinalityValue bytecode becomes :class:`CardValue`."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise invalid_parameter(f"{what} expects a Map, got {type(raw).__name__} {raw!r}")
+    out: dict[Any, Any] = {}
+    for k, v in raw.items():
+        wrapped = cardinality_value(v)
+        if wrapped is not None:
+            v = wrapped
+        elif isinstance(v, Bytecode):
+            raise invalid_parameter(f"{what}: a Map value cannot be a traversal (key {k!r})")
+        out[k] = v
+    return out
+
+
+class MergeStep(Step):
+    """Shared machinery; ``kind`` is ``"V"`` or ``"E"``."""
+
+    def __init__(self, name: str, merge: dict[Any, Any] | Pipeline | None, is_start: bool) -> None:
+        super().__init__(name)
+        self.merge = merge
+        self.is_start = is_start
+        self.options: dict[Merge, dict[Any, Any] | Pipeline | None] = {}
+
+    @property
+    def allowed_options(self) -> tuple[Merge, ...]:
+        return (Merge.on_create, Merge.on_match)
+
+    def add_option(self, token: Any, value: Any) -> None:
+        if token not in self.allowed_options:
+            raise malformed(f"option({token}) is not valid for {self.name}()")
+        if token in self.options:
+            raise malformed(f"{self.name}() already has option({token.name})")
+        self.options[token] = value
+
+    # ----------------------------------------------------------------- maps
+    def _materialise(
+        self, ctx: Context, spec: dict[Any, Any] | Pipeline | None, t: Traverser, what: str
+    ) -> dict[Any, Any]:
+        if isinstance(spec, Pipeline):
+            _, raw = spec.first(ctx, t)
+            return _normalise(raw, what)
+        return _normalise(spec, what)
+
+    def _search_map(self, ctx: Context, t: Traverser) -> dict[Any, Any]:
+        if self.merge is None:
+            return _normalise(t.obj, f"{self.name}()")
+        return self._materialise(ctx, self.merge, t, f"{self.name}()")
+
+    def _validate(self, m: dict[Any, Any], tokens: tuple[Any, ...], on_match: bool) -> None:
+        for k, v in m.items():
+            if v is None:
+                raise invalid_parameter(f"{self.name}() does not allow null Map values - check: {k}")
+            if on_match:
+                if not isinstance(k, str):
+                    raise invalid_parameter(f"option(onMatch) expects keys in Map to be of String - check: {k}")
+                continue
+            if not isinstance(k, str) and k not in tokens:
+                raise invalid_parameter(
+                    f"{self.name}() and option(onCreate) args expect keys in Map to be either String or "
+                    f"{', '.join(str(x) for x in tokens)} - check: {k}"
+                )
+            if k is T.label and not isinstance(v, str):
+                raise invalid_parameter(
+                    f"{self.name}() and option(onCreate) args expect T.label value to be of String - "
+                    f"found: {type(v).__name__}"
+                )
+            if k is Direction.OUT and isinstance(v, Merge) and v is not Merge.out_v:
+                raise invalid_parameter(f"Only Merge.outV token may be used for Direction.OUT, found: {v}")
+            if k is Direction.IN and isinstance(v, Merge) and v is not Merge.in_v:
+                raise invalid_parameter(f"Only Merge.inV token may be used for Direction.IN, found: {v}")
+
+    def _on_create(self, ctx: Context, t: Traverser, search: dict[Any, Any], tokens: tuple[Any, ...]) -> dict[Any, Any]:
+        if Merge.on_create not in self.options:
+            return dict(search)
+        extra = self._materialise(ctx, self.options[Merge.on_create], t, "option(onCreate)")
+        self._validate(extra, tokens, on_match=False)
+        for k, v in extra.items():
+            if k in search and not (v == search[k] or equals(_plain(v), _plain(search[k]))):
+                raise invalid_parameter(
+                    f"option(onCreate) cannot override values from {self.name}() argument: ({k}, {v})"
+                )
+        return {**extra, **search}
+
+    def _on_match(self, ctx: Context, t: Traverser, element: Any) -> dict[Any, Any] | None:
+        if Merge.on_match not in self.options:
+            return None
+        # Start-step form: the onMatch traversal runs on the matched element (TinkerPop 3.6+).
+        origin = t.split(element) if self.is_start else t
+        m = self._materialise(ctx, self.options[Merge.on_match], origin, "option(onMatch)")
+        self._validate(m, (), on_match=True)
+        return m
+
+
+def search_vertices(store: GraphStore, m: dict[Any, Any]) -> list[VertexRecord]:
+    if T.id in m:
+        found = store.vertex(m[T.id])
+        candidates = [found] if found is not None else []
+    else:
+        candidates = store.vertices()
+    label = m.get(T.label)
+    props = [(k, _plain(v)) for k, v in m.items() if isinstance(k, str)]
+    return [
+        v
+        for v in candidates
+        if (label is None or label_matches(v.label, label))
+        and all(any(equals(pv, want) for pv in property_values(v, k)) for k, want in props)
+    ]
+
+
+class MergeVertexStep(MergeStep):
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            search = self._search_map(ctx, t)
+            self._validate(search, _VERTEX_TOKENS, on_match=False)
+            matches = search_vertices(ctx.store, search)
+            for v in matches:
+                updates = self._on_match(ctx, t, v)
+                for key, value in (updates or {}).items():
+                    card = value.cardinality if isinstance(value, CardValue) else ON_MATCH_CARDINALITY
+                    ctx.txn.set_vertex_property(v, key, _plain(value), check_cardinality(card))
+                yield t.split(v)
+            if matches:
+                continue
+            create = self._on_create(ctx, t, search, _VERTEX_TOKENS)
+            v = ctx.txn.add_vertex(create.get(T.label, "vertex"), create.get(T.id))
+            for key, value in create.items():
+                if isinstance(key, str):
+                    card = value.cardinality if isinstance(value, CardValue) else DEFAULT_CARDINALITY
+                    ctx.txn.set_vertex_property(v, key, _plain(value), check_cardinality(card))
+            yield t.split(v)
+
+
+class MergeEdgeStep(MergeStep):
+    @property
+    def allowed_options(self) -> tuple[Merge, ...]:
+        return (Merge.on_create, Merge.on_match, Merge.out_v, Merge.in_v)
+
+    def _resolve_ends(self, ctx: Context, t: Traverser, m: dict[Any, Any]) -> dict[Any, Any]:
+        resolved = dict(m)
+        for direction, token in ((Direction.OUT, Merge.out_v), (Direction.IN, Merge.in_v)):
+            if direction not in resolved:
+                continue
+            value = resolved[direction]
+            if value is token:
+                if token not in self.options:
+                    raise invalid_parameter(
+                        f"option({token.name}) must be specified if it is used for {direction.name}"
+                    )
+                resolved[direction] = self._option_vertex(ctx, t, token)
+            elif isinstance(value, Vertex | VertexRecord):
+                resolved[direction] = value.id
+        return resolved
+
+    def _option_vertex(self, ctx: Context, t: Traverser, token: Merge) -> Any:
+        spec = self.options[token]
+        value: Any = spec
+        if isinstance(spec, Pipeline):
+            found, value = spec.first(ctx, t)
+            if not found:
+                raise constraint_violation(
+                    f"Could not resolve vertex for option({token.name}): the traversal produced nothing"
+                )
+        if isinstance(value, Vertex | VertexRecord):
+            return value.id
+        if isinstance(value, dict):
+            matches = search_vertices(ctx.store, _normalise(value, f"option({token.name})"))
+            if not matches:
+                raise constraint_violation(
+                    f"Could not resolve vertex for option({token.name}): no vertex matches {value!r}"
+                )
+            return matches[0].id
+        raise invalid_parameter(f"option({token.name}) must give a Map or a Vertex, got {value!r}")
+
+    def _search(self, store: GraphStore, m: dict[Any, Any]) -> list[EdgeRecord]:
+        label = m.get(T.label)
+        labels = [label] if label is not None else []
+        out_id, in_id = m.get(Direction.OUT), m.get(Direction.IN)
+        if T.id in m:
+            found = store.edge(m[T.id])
+            candidates = [found] if found is not None else []
+        elif out_id is not None:
+            v = store.vertex(out_id)
+            candidates = store.out_edges(v, labels) if v is not None else []
+        elif in_id is not None:
+            v = store.vertex(in_id)
+            candidates = store.in_edges(v, labels) if v is not None else []
+        else:
+            candidates = store.edges()
+        props = [(k, _plain(v)) for k, v in m.items() if isinstance(k, str)]
+        return [
+            e
+            for e in candidates
+            if (label is None or e.label == label)
+            and (out_id is None or e.out_v.id == out_id)
+            and (in_id is None or e.in_v.id == in_id)
+            and all(k in e.properties and equals(e.properties[k], want) for k, want in props)
+        ]
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            unresolved = self._search_map(ctx, t)
+            self._validate(unresolved, _EDGE_TOKENS, on_match=False)
+            search = self._resolve_ends(ctx, t, unresolved)
+            matches = self._search(ctx.store, search)
+            for e in matches:
+                updates = self._on_match(ctx, t, e)
+                for key, value in (updates or {}).items():
+                    if isinstance(value, CardValue) and value.cardinality is not Cardinality.single:
+                        raise invalid_parameter(
+                            f"Edge property '{key}' cannot have {value.cardinality.name} cardinality"
+                        )
+                    ctx.txn.set_edge_property(e, key, _plain(value))
+                yield t.split(e)
+            if matches:
+                continue
+            create = self._resolve_ends(ctx, t, {**self._on_create(ctx, t, unresolved, _EDGE_TOKENS), **search})
+            if Direction.OUT not in create:
+                raise invalid_parameter("Out Vertex not specified in onCreate - edge cannot be created")
+            if Direction.IN not in create:
+                raise invalid_parameter("In Vertex not specified in onCreate - edge cannot be created")
+            e = ctx.txn.add_edge(
+                create.get(T.label, "edge"), _id(create[Direction.OUT]), _id(create[Direction.IN]), create.get(T.id)
+            )
+            for key, value in create.items():
+                if isinstance(key, str):
+                    ctx.txn.set_edge_property(e, key, _plain(value))
+            yield t.split(e)
+
+
+def _id(value: Any) -> Any:
+    return value.id if isinstance(value, Vertex | VertexRecord) else value
+
+
+def _merge_arg(b: Build) -> dict[Any, Any] | Pipeline | None:
+    b.arity(0, 1)
+    if not b.args:
+        if b.is_start:
+            raise malformed(f"{b.name}() without an argument cannot start a traversal")
+        return None
+    arg = b.args[0]
+    if isinstance(arg, Bytecode):
+        return b.child(arg)
+    if arg is None:
+        return {}
+    if not isinstance(arg, dict):
+        raise invalid_parameter(f"{b.name}() takes a Map or a traversal, got {type(arg).__name__}")
+    return _normalise(arg, f"{b.name}()")
+
+
+def _merge_v(b: Build) -> Step:
+    return MergeVertexStep(b.name, _merge_arg(b), b.is_start)
+
+
+def _merge_e(b: Build) -> Step:
+    return MergeEdgeStep(b.name, _merge_arg(b), b.is_start)
+
+
+STEPS: dict[str, Callable[[Build], Step]] = {"mergeV": _merge_v, "mergeE": _merge_e}

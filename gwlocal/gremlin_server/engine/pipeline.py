@@ -1,0 +1,233 @@
+"""Steps, pipelines and ``by()`` modulators: the engine's execution model.
+
+A compiled traversal is a :class:`Pipeline`: a list of :class:`Step` objects, each turning a stream
+(iterator) of traversers into another. Chained generators make evaluation lazy like TinkerPop's
+pull-based model -- ``g.inject(1, 2, 3).addV().limit(1)`` writes one vertex, as TinkerPop does --
+while barrier steps (``count``, ``fold``, ``order`` ...) simply drain their input first. A child
+traversal (``where(out())``, ``by(values('age'))``) is a Pipeline run on one traverser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from gremlin_python.process.traversal import Column, Order, T
+
+from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
+from .elements import EdgeProperty, MapEntry, property_values
+from .failures import invalid_parameter, malformed
+from .traverser import Context, Traverser
+
+
+class Step:
+    """One step. Subclasses implement :meth:`apply`; modulators call the ``add_*`` hooks."""
+
+    reducing: ClassVar[bool] = False
+    """True for reducing barriers (``count``, ``fold`` ...): ``group().by(...)`` folds otherwise."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.labels: list[str] = []
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        raise NotImplementedError
+
+    def add_by(self, by: By) -> None:
+        raise malformed(f"by() cannot modulate {self.name}()")
+
+    def add_option(self, token: Any, value: Any) -> None:
+        raise malformed(f"option() cannot modulate {self.name}()")
+
+    def set_endpoint(self, direction: str, value: Any) -> None:
+        raise malformed(f"{direction}() cannot modulate {self.name}()")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name})"
+
+
+class IdentityStep(Step):
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        return stream
+
+
+class StartStep(IdentityStep):
+    """Holds the labels of an ``as()`` that opens a child traversal (``where(as('a').out())``)."""
+
+
+class Pipeline:
+    """A compiled (child or root) traversal."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.steps = steps
+
+    @property
+    def reducing(self) -> bool:
+        return bool(self.steps) and self.steps[-1].reducing
+
+    @property
+    def start_label(self) -> str | None:
+        """``as('a')`` as the very first thing in a child traversal (``where(as('a')...)``)."""
+        first = self.steps[0] if self.steps else None
+        if isinstance(first, StartStep) and first.labels:
+            return first.labels[0]
+        return None
+
+    @property
+    def end_label(self) -> str | None:
+        last = self.steps[-1] if self.steps else None
+        return last.labels[-1] if last is not None and last.labels and len(self.steps) > 1 else None
+
+    def run(self, ctx: Context, stream: Iterable[Traverser]) -> Iterator[Traverser]:
+        it: Iterator[Traverser] = iter(stream)
+        for step in self.steps:
+            it = step.apply(ctx, it)
+            if step.labels:
+                it = _labelled(it, step.labels)
+            it = ctx.ticking(it)
+        return it
+
+    def results(self, ctx: Context, t: Traverser) -> Iterator[Traverser]:
+        return self.run(ctx, (t,))
+
+    def first(self, ctx: Context, t: Traverser) -> tuple[bool, Any]:
+        """(productive, first result) of this child traversal for one traverser."""
+        for r in self.results(ctx, t):
+            return True, r.obj
+        return False, None
+
+    def productive(self, ctx: Context, t: Traverser) -> bool:
+        return any(True for _ in self.results(ctx, t))
+
+
+def _labelled(stream: Iterator[Traverser], labels: list[str]) -> Iterator[Traverser]:
+    for t in stream:
+        yield t.labelled(labels)
+
+
+# --------------------------------------------------------------------------- by() modulators
+@dataclass
+class By:
+    """One ``by()``: what to project (identity, a property key, a token, a traversal, a column)
+    and, for ``order()``, the direction.
+
+    Projections are *productive* or not: ``by('age')`` on a vertex without ``age`` produces nothing,
+    and each step decides what that means (``order``/``select``/``group`` filter the traverser,
+    ``project`` omits the key), as in TinkerPop 3.7.
+    """
+
+    kind: str
+    arg: Any = None
+    order: Order | None = None
+
+    def project(self, ctx: Context, t: Traverser) -> tuple[bool, Any]:
+        obj = t.obj
+        if self.kind == "identity":
+            return True, obj
+        if self.kind == "key":
+            return project_key(obj, self.arg)
+        if self.kind == "token":
+            return project_token(obj, self.arg)
+        if self.kind == "column":
+            return project_column(obj, self.arg)
+        pipeline: Pipeline = self.arg
+        return pipeline.first(ctx, t)
+
+
+IDENTITY = By("identity")
+
+
+def project_key(obj: Any, key: str) -> tuple[bool, Any]:
+    if isinstance(obj, VertexRecord | EdgeRecord):
+        values = property_values(obj, key)
+        return (True, values[0]) if values else (False, None)
+    if isinstance(obj, dict):
+        return (True, obj[key]) if key in obj else (False, None)
+    return False, None
+
+
+def project_token(obj: Any, token: T) -> tuple[bool, Any]:
+    if token in (T.id, T.id_):
+        if isinstance(obj, VertexRecord | EdgeRecord | VertexPropertyRecord):
+            return True, obj.id
+    elif token is T.label:
+        if isinstance(obj, VertexRecord | EdgeRecord):
+            return True, obj.label
+        if isinstance(obj, VertexPropertyRecord):
+            return True, obj.key
+    elif token is T.key:
+        if isinstance(obj, VertexPropertyRecord | EdgeProperty):
+            return True, obj.key
+    elif token is T.value and isinstance(obj, VertexPropertyRecord | EdgeProperty):
+        return True, obj.value
+    if isinstance(obj, dict) and token in obj:
+        return True, obj[token]
+    return False, None
+
+
+def project_column(obj: Any, column: Column) -> tuple[bool, Any]:
+    if isinstance(obj, dict):
+        return True, list(obj.keys()) if column is Column.keys else list(obj.values())
+    if isinstance(obj, MapEntry):
+        return True, obj.key if column is Column.keys else obj.value
+    raise invalid_parameter(f"select({column.name}) expects a Map, got {type(obj).__name__}")
+
+
+def ring(bys: list[By], i: int) -> By:
+    """TinkerPop's ``TraversalRing``: the ``by()``s are used round-robin; none means identity."""
+    return bys[i % len(bys)] if bys else IDENTITY
+
+
+# --------------------------------------------------------------------------- scope values
+_MISSING = object()
+
+
+def scope_values(t: Traverser, ctx: Context, key: Any) -> list[Any] | None:
+    """The candidate values for ``select(key)``: a key of the current Map, ``as()`` labels of the
+    path (oldest first), then side effects; ``None`` if the key is nowhere."""
+    obj = t.obj
+    if isinstance(obj, dict) and key in obj:
+        return [obj[key]]
+    if isinstance(key, str):
+        found = t.labelled_values(key)
+        if found:
+            return found
+        if key in ctx.side_effects:
+            return [ctx.side_effects[key]]
+    return None
+
+
+def select_value(t: Traverser, ctx: Context, key: Any, pop: str = "last") -> tuple[bool, Any]:
+    values = scope_values(t, ctx, key)
+    if values is None:
+        return False, None
+    if pop == "first":
+        return True, values[0]
+    if pop == "last":
+        return True, values[-1]
+    if pop == "all":
+        return True, list(values)
+    return True, values[0] if len(values) == 1 else list(values)
+
+
+# --------------------------------------------------------------------------- building steps
+@dataclass
+class Build:
+    """What a step factory gets: the step's name and (normalised) arguments, whether it starts
+    the root traversal, and a way to compile child traversals."""
+
+    name: str
+    args: list[Any]
+    is_start: bool
+    compile_child: Any  # Callable[[Bytecode], Pipeline]; typed loosely to avoid an import cycle
+
+    def child(self, bytecode: Any) -> Pipeline:
+        pipeline: Pipeline = self.compile_child(bytecode)
+        return pipeline
+
+    def arity(self, low: int, high: int | None = None) -> None:
+        n = len(self.args)
+        if n < low or (high is not None and n > high):
+            expected = f"{low}" if high == low else f"{low}..{'n' if high is None else high}"
+            raise malformed(f"{self.name}() takes {expected} arguments, got {n}")

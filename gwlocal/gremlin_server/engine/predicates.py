@@ -1,0 +1,157 @@
+"""``P``/``TextP`` evaluation with Gremlin's ternary boolean logic.
+
+A predicate evaluates to ``True``, ``False`` or ``None`` (Gremlin's ``ERROR``: e.g. ``lt`` across
+types or against NaN). ``and``/``or``/``not`` combine the three values as TinkerPop specifies and a
+filter keeps a traverser only on ``True``; that is why ``not(lt('a'))`` on a number filters it out
+rather than letting it through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gremlin_python.process.traversal import P, TextP
+
+from .failures import unsupported
+from .values import compare, equals
+
+Ternary = bool | None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple | set | frozenset):
+        return list(value)
+    return [value]
+
+
+def _cmp(test: Callable[[int], bool]) -> Callable[[Any, Any], Ternary]:
+    def run(x: Any, operand: Any) -> Ternary:
+        c = compare(x, operand)
+        return None if c is None else test(c)
+
+    return run
+
+
+def _within(x: Any, values: Any) -> Ternary:
+    return any(equals(x, v) for v in _as_list(values))
+
+
+def _without(x: Any, values: Any) -> Ternary:
+    return not any(equals(x, v) for v in _as_list(values))
+
+
+def _text(test: Callable[[str, str], bool], negate: bool) -> Callable[[Any, Any], Ternary]:
+    def run(x: Any, operand: Any) -> Ternary:
+        if not isinstance(x, str) or not isinstance(operand, str):
+            return None
+        result = test(x, operand)
+        return not result if negate else result
+
+    return run
+
+
+_SIMPLE: dict[str, Callable[[Any, Any], Ternary]] = {
+    "eq": lambda x, v: equals(x, v),
+    "neq": lambda x, v: not equals(x, v),
+    "lt": _cmp(lambda c: c < 0),
+    "lte": _cmp(lambda c: c <= 0),
+    "gt": _cmp(lambda c: c > 0),
+    "gte": _cmp(lambda c: c >= 0),
+    "within": _within,
+    "without": _without,
+    "containing": _text(lambda s, v: v in s, negate=False),
+    "notContaining": _text(lambda s, v: v in s, negate=True),
+    "startingWith": _text(str.startswith, negate=False),
+    "notStartingWith": _text(str.startswith, negate=True),
+    "endingWith": _text(str.endswith, negate=False),
+    "notEndingWith": _text(str.endswith, negate=True),
+}
+
+SUPPORTED_OPERATORS = frozenset(_SIMPLE) | {"between", "inside", "outside", "and", "or", "not"}
+
+
+def _and(a: Ternary, b: Ternary) -> Ternary:
+    if a is False or b is False:
+        return False
+    if a is None or b is None:
+        return None
+    return True
+
+
+def _or(a: Ternary, b: Ternary) -> Ternary:
+    if a is True or b is True:
+        return True
+    if a is None or b is None:
+        return None
+    return False
+
+
+def evaluate(p: P, x: Any) -> Ternary:
+    """Evaluate predicate ``p`` against value ``x``."""
+    op = p.operator
+    if op in _SIMPLE:
+        return _SIMPLE[op](x, p.value)
+    if op == "and":
+        return _and(evaluate(p.value, x), evaluate(p.other, x))
+    if op == "or":
+        return _or(evaluate(p.value, x), evaluate(p.other, x))
+    if op == "not":
+        inner = evaluate(p.value, x)
+        return None if inner is None else not inner
+    if op in ("between", "inside", "outside"):
+        low, high = _bounds(p)
+        lo, hi = compare(x, low), compare(x, high)
+        if lo is None or hi is None:
+            return None
+        if op == "between":
+            return lo >= 0 and hi < 0
+        if op == "inside":
+            return lo > 0 and hi < 0
+        return lo < 0 or hi > 0
+    raise unsupported(f"{type(p).__name__}.{op}")
+
+
+def _bounds(p: P) -> tuple[Any, Any]:
+    if p.other is None and isinstance(p.value, list | tuple) and len(p.value) == 2:
+        return p.value[0], p.value[1]
+    return p.value, p.other
+
+
+def passes(p: P, x: Any) -> bool:
+    """Binary reduction for filters: only ``True`` passes."""
+    return evaluate(p, x) is True
+
+
+def validate(p: P) -> None:
+    """Refuse unsupported operators when the query is compiled, not halfway through it."""
+    if not isinstance(p, P):
+        return
+    if p.operator not in SUPPORTED_OPERATORS:
+        raise unsupported(f"{'TextP' if isinstance(p, TextP) else 'P'}.{p.operator}")
+    if p.operator in ("and", "or"):
+        validate(p.value)
+        validate(p.other)
+    elif p.operator == "not":
+        validate(p.value)
+
+
+def map_values(p: P, fn: Callable[[Any], Any]) -> P:
+    """A copy of ``p`` with every leaf operand passed through ``fn`` (``where(eq('a'))`` labels)."""
+    cls = type(p)
+    if p.operator in ("and", "or"):
+        return cls(p.operator, map_values(p.value, fn), map_values(p.other, fn))
+    if p.operator == "not":
+        return cls(p.operator, map_values(p.value, fn))
+    value = [fn(v) for v in p.value] if isinstance(p.value, list) else fn(p.value)
+    other = None if p.other is None else fn(p.other)
+    return cls(p.operator, value, other)
+
+
+def leaf_operands(p: P) -> list[Any]:
+    if p.operator in ("and", "or"):
+        return leaf_operands(p.value) + leaf_operands(p.other)
+    if p.operator == "not":
+        return leaf_operands(p.value)
+    values = list(p.value) if isinstance(p.value, list) else [p.value]
+    return values + ([] if p.other is None else [p.other])

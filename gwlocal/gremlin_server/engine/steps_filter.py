@@ -1,0 +1,394 @@
+"""Filter steps: ``has*``, ``is``, ``where``, ``not``/``and``/``or``, ``dedup``, ``limit``/``range``/``tail``,
+``filter`` and ``none`` (which gremlinpython's ``iterate()`` appends)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from gremlin_python.process.traversal import Bytecode, P, Scope, T
+
+from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
+from .elements import EdgeProperty, has_property, label_matches, property_values, reference_id
+from .failures import invalid_parameter, malformed, unsupported
+from .pipeline import IDENTITY, Build, By, Pipeline, Step, select_value
+from .predicates import leaf_operands, map_values, passes, validate
+from .traverser import Context, Traverser
+from .values import freeze
+
+
+class FilterStep(Step):
+    """A step that keeps or drops each traverser; subclasses implement :meth:`keep`."""
+
+    def keep(self, ctx: Context, t: Traverser) -> bool:
+        raise NotImplementedError
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            if self.keep(ctx, t):
+                yield t
+
+
+def _labels_of(label: str) -> list[str]:
+    return [label, *label.split("::")] if "::" in label else [label]
+
+
+class HasStep(FilterStep):
+    """``has(key)``, ``has(key, value|P|traversal)``, ``has(label, key, value|P)``, with ``T`` keys."""
+
+    def __init__(self, name: str, key: Any, test: P | Pipeline | None, label: str | None = None) -> None:
+        super().__init__(name)
+        self.key = key
+        self.test = test
+        self.label = label
+
+    def _candidates(self, obj: Any) -> list[Any]:
+        key = self.key
+        if key in (T.id, T.id_):
+            return [obj.id] if isinstance(obj, VertexRecord | EdgeRecord | VertexPropertyRecord) else []
+        if key is T.label:
+            if isinstance(obj, VertexRecord | EdgeRecord):
+                return _labels_of(obj.label)
+            return [obj.key] if isinstance(obj, VertexPropertyRecord) else []
+        if key is T.key:
+            return [obj.key] if isinstance(obj, VertexPropertyRecord | EdgeProperty) else []
+        if key is T.value:
+            return [obj.value] if isinstance(obj, VertexPropertyRecord | EdgeProperty) else []
+        return property_values(obj, key)
+
+    def keep(self, ctx: Context, t: Traverser) -> bool:
+        obj = t.obj
+        if self.label is not None:
+            if not isinstance(obj, VertexRecord | EdgeRecord) or not label_matches(obj.label, self.label):
+                return False
+        candidates = self._candidates(obj)
+        test = self.test
+        if test is None:
+            return bool(candidates)
+        if isinstance(test, Pipeline):
+            return any(test.productive(ctx, t.split(c)) for c in candidates)
+        return any(passes(test, c) for c in candidates)
+
+
+class HasNotStep(FilterStep):
+    def __init__(self, name: str, key: str) -> None:
+        super().__init__(name)
+        self.key = key
+
+    def keep(self, ctx: Context, t: Traverser) -> bool:
+        return not has_property(t.obj, self.key)
+
+
+class IsStep(FilterStep):
+    def __init__(self, name: str, predicate: P) -> None:
+        super().__init__(name)
+        self.predicate = predicate
+
+    def keep(self, ctx: Context, t: Traverser) -> bool:
+        return passes(self.predicate, t.obj)
+
+
+class TraversalFilterStep(FilterStep):
+    """``filter(t)``, ``not(t)``, ``and(t...)``, ``or(t...)``, ``where(t)`` (with ``as()`` ends)."""
+
+    def __init__(self, name: str, children: list[Pipeline]) -> None:
+        super().__init__(name)
+        self.children = children
+
+    def _productive(self, ctx: Context, t: Traverser, child: Pipeline) -> bool:
+        start, end = child.start_label, child.end_label
+        if start is None and end is None:
+            return child.productive(ctx, t)
+        origin = t
+        if start is not None:
+            found, obj = select_value(t, ctx, start)
+            if not found:
+                return False
+            origin = t.split(obj)
+        if end is None:
+            return child.productive(ctx, origin)
+        found, expected = select_value(t, ctx, end)
+        if not found:
+            return False
+        return any(freeze(r.obj) == freeze(expected) for r in child.results(ctx, origin))
+
+    def keep(self, ctx: Context, t: Traverser) -> bool:
+        if self.name == "not":
+            return not self._productive(ctx, t, self.children[0])
+        if self.name == "or":
+            return any(self._productive(ctx, t, c) for c in self.children)
+        return all(self._productive(ctx, t, c) for c in self.children)
+
+
+class WherePredicateStep(FilterStep):
+    """``where(P)`` / ``where('a', P)``: P's operands are ``as()`` labels; ``by()`` projects both sides."""
+
+    def __init__(self, name: str, start_key: str | None, predicate: P) -> None:
+        super().__init__(name)
+        self.start_key = start_key
+        self.predicate = predicate
+        self.bys: list[By] = []
+
+    def add_by(self, by: By) -> None:
+        if len(self.bys) == 2:
+            raise malformed("where() takes at most two by() modulators")
+        self.bys.append(by)
+
+    def keep(self, ctx: Context, t: Traverser) -> bool:
+        start_by = self.bys[0] if self.bys else IDENTITY
+        value_by = self.bys[-1] if self.bys else IDENTITY
+        if self.start_key is None:
+            start_obj = t.obj
+        else:
+            found, start_obj = select_value(t, ctx, self.start_key)
+            if not found:
+                return False
+        ok, start = start_by.project(ctx, t.split(start_obj))
+        if not ok:
+            return False
+        resolved: dict[str, Any] = {}
+        for label in leaf_operands(self.predicate):
+            found, obj = select_value(t, ctx, label)
+            if not found:
+                return False
+            ok, value = value_by.project(ctx, t.split(obj))
+            if not ok:
+                return False
+            resolved[label] = value
+        return passes(map_values(self.predicate, lambda label: resolved[label]), start)
+
+
+class DedupStep(Step):
+    def __init__(self, name: str, scope: Scope, labels: list[str]) -> None:
+        super().__init__(name)
+        self.scope = scope
+        self.dedup_labels = labels
+        self.by: By | None = None
+
+    def add_by(self, by: By) -> None:
+        if self.by is not None:
+            raise malformed("dedup() takes one by() modulator")
+        self.by = by
+
+    def _key(self, ctx: Context, t: Traverser) -> tuple[bool, Any]:
+        by = self.by or IDENTITY
+        if not self.dedup_labels:
+            return by.project(ctx, t)
+        parts = []
+        for label in self.dedup_labels:
+            found, obj = select_value(t, ctx, label)
+            if not found:
+                return False, None
+            ok, value = by.project(ctx, t.split(obj))
+            if not ok:
+                return False, None
+            parts.append(value)
+        return True, parts
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        if self.scope is Scope.local:
+            for t in stream:
+                if not isinstance(t.obj, list | tuple | set):
+                    yield t
+                    continue
+                seen_local: dict[Any, Any] = {}
+                for item in t.obj:
+                    seen_local.setdefault(freeze(item), item)
+                yield t.split(list(seen_local.values()))
+            return
+        seen: set[Any] = set()
+        for t in stream:
+            ok, key = self._key(ctx, t)
+            if not ok:
+                continue
+            frozen = freeze(key)
+            if frozen not in seen:
+                seen.add(frozen)
+                yield t
+
+
+class RangeStep(Step):
+    """``limit``/``range``/``tail`` over the whole stream. Lazy: stops pulling once satisfied."""
+
+    def __init__(self, name: str, low: int, high: int) -> None:
+        super().__init__(name)
+        self.low = low
+        self.high = high
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        if self.name == "tail":
+            yield from deque(stream, maxlen=self.low) if self.low > 0 else ()
+            return
+        if self.high == 0 or (self.high != -1 and self.high <= self.low):
+            return
+        for i, t in enumerate(stream):
+            if i >= self.low:
+                yield t
+            if self.high != -1 and i + 1 >= self.high:
+                return
+
+
+class NoneStep(Step):
+    """``none()``: runs everything before it for its side effects, returns nothing."""
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for _ in stream:
+            pass
+        yield from ()
+
+
+# --------------------------------------------------------------------------- factories
+def _predicate(value: Any) -> P:
+    if isinstance(value, P):
+        validate(value)
+        return value
+    return P.eq(value)
+
+
+def _value_test(b: Build, value: Any) -> P | Pipeline:
+    return b.child(value) if isinstance(value, Bytecode) else _predicate(value)
+
+
+def _key(b: Build, key: Any) -> Any:
+    if isinstance(key, str) or key in (T.id, T.id_, T.label, T.key, T.value):
+        return key
+    raise invalid_parameter(f"{b.name}() key must be a String or a T token, got {key!r}")
+
+
+def _has(b: Build) -> Step:
+    b.arity(1, 3)
+    args = b.args
+    if len(args) == 1:
+        return HasStep(b.name, _key(b, args[0]), None)
+    if len(args) == 2:
+        return HasStep(b.name, _key(b, args[0]), _value_test(b, args[1]))
+    label = args[0]
+    if not isinstance(label, str):
+        raise invalid_parameter(f"has(label, key, value) needs a String label, got {label!r}")
+    return HasStep(b.name, _key(b, args[1]), _value_test(b, args[2]), label=label)
+
+
+def _flat(args: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for a in args:
+        if isinstance(a, list | tuple | set):
+            out.extend(a)
+        else:
+            out.append(a)
+    return out
+
+
+def _has_id(b: Build) -> Step:
+    b.arity(1)
+    if len(b.args) == 1 and isinstance(b.args[0], P):
+        return HasStep(b.name, T.id, _predicate(b.args[0]))
+    return HasStep(b.name, T.id, P.within([reference_id(i) for i in _flat(b.args)]))
+
+
+def _has_label(b: Build) -> Step:
+    b.arity(1)
+    if len(b.args) == 1 and isinstance(b.args[0], P):
+        return HasStep(b.name, T.label, _predicate(b.args[0]))
+    return HasStep(b.name, T.label, P.within(_flat(b.args)))
+
+
+def _has_not(b: Build) -> Step:
+    b.arity(1, 1)
+    key = b.args[0]
+    if not isinstance(key, str):
+        raise unsupported(f"hasNot({key!r})")
+    return HasNotStep(b.name, key)
+
+
+def _is(b: Build) -> Step:
+    b.arity(1, 1)
+    return IsStep(b.name, _predicate(b.args[0]))
+
+
+def _children(b: Build, minimum: int) -> list[Pipeline]:
+    if len(b.args) < minimum or not all(isinstance(a, Bytecode) for a in b.args):
+        raise malformed(f"{b.name}() takes {minimum}+ anonymous traversals, got {b.args!r}")
+    return [b.child(a) for a in b.args]
+
+
+def _traversal_filter(minimum: int, maximum: int | None) -> Callable[[Build], Step]:
+    def make(b: Build) -> Step:
+        b.arity(minimum, maximum)
+        return TraversalFilterStep(b.name, _children(b, minimum))
+
+    return make
+
+
+def _where(b: Build) -> Step:
+    b.arity(1, 2)
+    args = b.args
+    if len(args) == 1 and isinstance(args[0], Bytecode):
+        return TraversalFilterStep(b.name, [b.child(args[0])])
+    if len(args) == 1 and isinstance(args[0], P):
+        validate(args[0])
+        return WherePredicateStep(b.name, None, args[0])
+    if len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], P):
+        validate(args[1])
+        return WherePredicateStep(b.name, args[0], args[1])
+    raise malformed(f"where() takes a traversal, a P, or a label and a P; got {args!r}")
+
+
+def _scope(args: list[Any]) -> tuple[Scope, list[Any]]:
+    if args and isinstance(args[0], Scope):
+        return args[0], args[1:]
+    return Scope.global_, args
+
+
+def _dedup(b: Build) -> Step:
+    scope, labels = _scope(b.args)
+    if not all(isinstance(label, str) for label in labels):
+        raise malformed(f"dedup() takes step labels, got {labels!r}")
+    return DedupStep(b.name, scope, labels)
+
+
+def _int(b: Build, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid_parameter(f"{b.name}() takes integers, got {value!r}")
+    return value
+
+
+def _range(b: Build) -> Step:
+    scope, rest = _scope(b.args)
+    if scope is Scope.local:
+        raise unsupported(f"{b.name}(local)")
+    if b.name == "limit":
+        if len(rest) != 1:
+            raise malformed("limit() takes one number")
+        return RangeStep(b.name, 0, _int(b, rest[0]))
+    if b.name == "tail":
+        if len(rest) > 1:
+            raise malformed("tail() takes at most one number")
+        return RangeStep(b.name, _int(b, rest[0]) if rest else 1, -1)
+    if len(rest) != 2:
+        raise malformed("range() takes a low and a high bound")
+    return RangeStep(b.name, _int(b, rest[0]), _int(b, rest[1]))
+
+
+def _none(b: Build) -> Step:
+    b.arity(0, 0)
+    return NoneStep(b.name)
+
+
+STEPS: dict[str, Callable[[Build], Step]] = {
+    "has": _has,
+    "hasId": _has_id,
+    "hasLabel": _has_label,
+    "hasNot": _has_not,
+    "is": _is,
+    "where": _where,
+    "filter": _traversal_filter(1, 1),
+    "not": _traversal_filter(1, 1),
+    "and": _traversal_filter(1, None),
+    "or": _traversal_filter(1, None),
+    "dedup": _dedup,
+    "limit": _range,
+    "range": _range,
+    "tail": _range,
+    "none": _none,
+}

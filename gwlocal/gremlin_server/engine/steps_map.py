@@ -1,0 +1,524 @@
+"""Map, projection and reducing steps: ``id``/``label``/``values``/``valueMap``/``elementMap``/
+``properties``/``key``/``value``, ``constant``/``identity``/``inject``, ``select``/``project``,
+``fold``/``unfold``, ``count``/``sum``/``max``/``min``/``mean``, ``group``/``groupCount``, ``order``
+and ``barrier``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from gremlin_python.process.traversal import Column, Direction, Order, Pop, Scope, T
+from gremlin_python.statics import long
+
+from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
+from .elements import EdgeProperty, MapEntry, attach, element_id, element_label, property_objects
+from .failures import invalid_parameter, malformed, unsupported
+from .pipeline import IDENTITY, Build, By, Step, project_column, ring, select_value
+from .traverser import Context, Traverser
+from .values import freeze, is_number, order_key
+
+
+class MapStep(Step):
+    """One object in, one object out (``map`` returns it)."""
+
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        raise NotImplementedError
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            yield t.split(self.map(ctx, t))
+
+
+class IdStep(MapStep):
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        return element_id(t.obj, "id")
+
+
+class LabelStep(MapStep):
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        return element_label(t.obj, "label")
+
+
+class KeyValueStep(MapStep):
+    """``key()``/``value()`` of a vertex property or an edge property."""
+
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        obj = t.obj
+        if not isinstance(obj, VertexPropertyRecord | EdgeProperty):
+            raise invalid_parameter(f"{self.name}() expects a property, got {type(obj).__name__}")
+        return obj.key if self.name == "key" else obj.value
+
+
+class ConstantStep(MapStep):
+    def __init__(self, name: str, value: Any) -> None:
+        super().__init__(name)
+        self.value = value
+
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        return self.value
+
+
+class PropertiesStep(Step):
+    """``properties(keys...)`` (property objects) and ``values(keys...)`` (their values)."""
+
+    def __init__(self, name: str, keys: list[str]) -> None:
+        super().__init__(name)
+        self.keys = keys
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        as_values = self.name == "values"
+        for t in stream:
+            for p in property_objects(t.obj, self.keys):
+                yield t.split(p.value if as_values else p)
+
+
+class ValueMapStep(MapStep):
+    """``valueMap([true,] keys...)``: vertex values are lists (multi-properties), edge values not."""
+
+    def __init__(self, name: str, tokens: bool, keys: list[str]) -> None:
+        super().__init__(name)
+        self.tokens = tokens
+        self.keys = keys
+        self.by: By | None = None
+
+    def add_by(self, by: By) -> None:
+        if self.by is not None:
+            raise malformed("valueMap() takes one by() modulator")
+        self.by = by
+
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        obj = t.obj
+        result: dict[Any, Any] = {}
+        if isinstance(obj, VertexPropertyRecord | EdgeProperty):
+            return result  # Neptune has no meta-properties
+        if not isinstance(obj, VertexRecord | EdgeRecord):
+            raise invalid_parameter(f"valueMap() expects an element, got {type(obj).__name__}")
+        if self.tokens:
+            result[T.id] = obj.id
+            result[T.label] = obj.label
+        wanted = set(self.keys)
+        if isinstance(obj, VertexRecord):
+            for key, vps in obj.properties.items():
+                if vps and (not wanted or key in wanted):
+                    result[key] = [vp.value for vp in vps]
+        else:
+            for key, value in obj.properties.items():
+                if not wanted or key in wanted:
+                    result[key] = value
+        if self.by is not None:
+            for key, value in list(result.items()):
+                if isinstance(key, str):
+                    ok, projected = self.by.project(ctx, t.split(value))
+                    if ok:
+                        result[key] = projected
+        return result
+
+
+def _reference(v: VertexRecord) -> dict[Any, Any]:
+    return {T.id: v.id, T.label: v.label}
+
+
+class ElementMapStep(MapStep):
+    """``elementMap(keys...)``: tokens plus one value per key (the last, as TinkerPop's step does);
+    edges add ``Direction.IN``/``Direction.OUT`` -> ``{T.id, T.label}``."""
+
+    def __init__(self, name: str, keys: list[str]) -> None:
+        super().__init__(name)
+        self.keys = keys
+
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        obj = t.obj
+        if not isinstance(obj, VertexRecord | EdgeRecord):
+            raise invalid_parameter(f"elementMap() expects an element, got {type(obj).__name__}")
+        result: dict[Any, Any] = {T.id: obj.id, T.label: obj.label}
+        if isinstance(obj, EdgeRecord):
+            result[Direction.IN] = _reference(obj.in_v)
+            result[Direction.OUT] = _reference(obj.out_v)
+        for p in property_objects(obj, self.keys):
+            result[p.key] = p.value
+        return result
+
+
+class SelectStep(Step):
+    def __init__(self, name: str, pop: str, keys: list[Any]) -> None:
+        super().__init__(name)
+        self.pop = pop
+        self.keys = keys
+        self.bys: list[By] = []
+
+    def add_by(self, by: By) -> None:
+        self.bys.append(by)
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            if len(self.keys) == 1 and isinstance(self.keys[0], Column):
+                yield t.split(project_column(t.obj, self.keys[0])[1])
+                continue
+            values: dict[Any, Any] = {}
+            for i, key in enumerate(self.keys):
+                found, obj = select_value(t, ctx, key, self.pop)
+                if not found:
+                    break
+                ok, value = ring(self.bys, i).project(ctx, t.split(obj))
+                if not ok:
+                    break
+                values[key] = value
+            else:
+                yield t.split(values[self.keys[0]] if len(self.keys) == 1 else values)
+
+
+class ProjectStep(MapStep):
+    def __init__(self, name: str, keys: list[str]) -> None:
+        super().__init__(name)
+        self.keys = keys
+        self.bys: list[By] = []
+
+    def add_by(self, by: By) -> None:
+        self.bys.append(by)
+
+    def map(self, ctx: Context, t: Traverser) -> Any:
+        result: dict[str, Any] = {}
+        for i, key in enumerate(self.keys):
+            ok, value = ring(self.bys, i).project(ctx, t)
+            if ok:  # an unproductive by() leaves the key out (TinkerPop 3.7)
+                result[key] = value
+        return result
+
+
+class UnfoldStep(Step):
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            obj = t.obj
+            if isinstance(obj, dict):
+                for k, v in obj.items():
+                    yield t.split(MapEntry(k, v))
+            elif isinstance(obj, list | tuple | set | frozenset):
+                for item in obj:
+                    yield t.split(item)
+            else:
+                yield t
+
+
+class InjectStep(Step):
+    def __init__(self, name: str, values: list[Any], is_start: bool) -> None:
+        super().__init__(name)
+        self.values = values
+        self.is_start = is_start
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        injected = [Traverser(attach(ctx.store, v)) for v in self.values]
+        if self.is_start:
+            for _ in stream:
+                yield from injected
+            return
+        yield from injected
+        yield from stream
+
+
+class BarrierStep(Step):
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        yield from list(stream)
+
+
+# --------------------------------------------------------------------------- reducing
+def _sum(values: list[Any], step: str) -> Any:
+    total: Any = 0
+    for v in values:
+        if not is_number(v):
+            raise invalid_parameter(f"{step}() expects numbers, got {type(v).__name__} {v!r}")
+        total += v
+    return total
+
+
+def _reduce(name: str, values: list[Any]) -> tuple[bool, Any]:
+    """Reduce a list for count/sum/max/min/mean; (False, None) when there is no result."""
+    if name == "count":
+        return True, long(len(values))
+    present = [v for v in values if v is not None]
+    if not present:
+        return False, None
+    if name == "sum":
+        return True, _sum(present, name)
+    if name == "mean":
+        return True, _sum(present, name) / len(present)
+    if name == "max":
+        return True, max(present, key=order_key)
+    return True, min(present, key=order_key)
+
+
+class ReduceStep(Step):
+    """``count``/``sum``/``max``/``min``/``mean``, global (a barrier) or ``local`` (per collection)."""
+
+    reducing = True
+
+    def __init__(self, name: str, scope: Scope) -> None:
+        super().__init__(name)
+        self.scope = scope
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        if self.scope is Scope.local:
+            for t in stream:
+                obj = t.obj
+                if isinstance(obj, dict):
+                    items = list(obj.values()) if self.name != "count" else list(obj)
+                elif isinstance(obj, list | tuple | set | frozenset):
+                    items = list(obj)
+                else:
+                    items = [obj]
+                ok, value = _reduce(self.name, items)
+                if ok:
+                    yield t.split(value)
+            return
+        ok, value = _reduce(self.name, [t.obj for t in stream])
+        if ok:
+            yield Traverser(value)
+
+
+class FoldStep(Step):
+    reducing = True
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        yield Traverser([t.obj for t in stream])
+
+
+def _map_key(key: Any) -> Any:
+    """A Python-usable dict key for a group key (lists become tuples)."""
+    if isinstance(key, list):
+        return tuple(_map_key(k) for k in key)
+    if isinstance(key, dict):
+        return tuple((_map_key(k), _map_key(v)) for k, v in key.items())
+    if isinstance(key, set):
+        return frozenset(_map_key(k) for k in key)
+    return key
+
+
+class GroupStep(Step):
+    """``group().by(key).by(value)`` and ``groupCount().by(key)``.
+
+    The value ``by`` runs over all traversers of a group at once: a reducing traversal
+    (``count()``, ``sum()`` ...) gives its single result, anything else is folded into a list --
+    TinkerPop's behaviour.
+    """
+
+    reducing = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.bys: list[By] = []
+
+    def add_by(self, by: By) -> None:
+        limit = 1 if self.name == "groupCount" else 2
+        if len(self.bys) == limit:
+            raise malformed(f"{self.name}() takes at most {limit} by() modulators")
+        self.bys.append(by)
+
+    def _value(self, ctx: Context, members: list[Traverser]) -> tuple[bool, Any]:
+        by = self.bys[1] if len(self.bys) > 1 else IDENTITY
+        if by.kind == "traversal":
+            results = [r.obj for r in by.arg.run(ctx, iter(members))]
+            if by.arg.reducing:
+                return (True, results[0]) if results else (False, None)
+            return True, results
+        values = []
+        for t in members:
+            ok, value = by.project(ctx, t)
+            if ok:
+                values.append(value)
+        return True, values
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        key_by = self.bys[0] if self.bys else IDENTITY
+        groups: dict[Any, tuple[Any, list[Traverser]]] = {}
+        for t in stream:
+            ok, key = key_by.project(ctx, t)
+            if not ok:
+                continue
+            groups.setdefault(freeze(key), (key, []))[1].append(t)
+        result: dict[Any, Any] = {}
+        for key, members in groups.values():
+            if self.name == "groupCount":
+                result[_map_key(key)] = long(len(members))
+                continue
+            ok, value = self._value(ctx, members)
+            if ok:
+                result[_map_key(key)] = value
+        yield Traverser(result)
+
+
+def _column_key(i: int) -> Callable[[tuple[Traverser, list[Any]]], tuple[Any, ...]]:
+    def key(row: tuple[Traverser, list[Any]]) -> tuple[Any, ...]:
+        return order_key(row[1][i])
+
+    return key
+
+
+class OrderStep(Step):
+    def __init__(self, name: str, scope: Scope) -> None:
+        super().__init__(name)
+        self.scope = scope
+        self.bys: list[By] = []
+
+    def add_by(self, by: By) -> None:
+        self.bys.append(by)
+
+    def _sort(self, ctx: Context, traversers: list[Traverser]) -> list[Traverser]:
+        bys = self.bys or [IDENTITY]
+        rows: list[tuple[Traverser, list[Any]]] = []
+        for t in traversers:
+            keys: list[Any] = []
+            for by in bys:
+                if by.order is Order.shuffle:
+                    keys.append(None)
+                    continue
+                ok, value = by.project(ctx, t)
+                if not ok:
+                    break  # unproductive by(): the traverser is filtered out (TinkerPop 3.7)
+                keys.append(value)
+            else:
+                rows.append((t, keys))
+        for i in reversed(range(len(bys))):
+            order = bys[i].order or Order.asc
+            if order is Order.shuffle:
+                ctx.rng.shuffle(rows)
+            else:
+                rows.sort(key=_column_key(i), reverse=order is Order.desc)
+        return [row[0] for row in rows]
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        if self.scope is Scope.local:
+            for t in stream:
+                if not isinstance(t.obj, list | tuple):
+                    raise unsupported("order(local) on a non-list")
+                items = [t.split(x) for x in t.obj]
+                yield t.split([x.obj for x in self._sort(ctx, items)])
+            return
+        yield from self._sort(ctx, list(stream))
+
+
+# --------------------------------------------------------------------------- factories
+def _scope(b: Build) -> tuple[Scope, list[Any]]:
+    if b.args and isinstance(b.args[0], Scope):
+        return b.args[0], b.args[1:]
+    return Scope.global_, list(b.args)
+
+
+def _keys(b: Build, args: list[Any]) -> list[str]:
+    if not all(isinstance(a, str) for a in args):
+        raise invalid_parameter(f"{b.name}() takes property keys (strings), got {args!r}")
+    return list(args)
+
+
+def _no_args(cls: type[Step]) -> Callable[[Build], Step]:
+    def make(b: Build) -> Step:
+        b.arity(0, 0)
+        return cls(b.name)
+
+    return make
+
+
+def _properties(b: Build) -> Step:
+    return PropertiesStep(b.name, _keys(b, b.args))
+
+
+def _value_map(b: Build) -> Step:
+    args = list(b.args)
+    tokens = False
+    if args and isinstance(args[0], bool):
+        tokens = args.pop(0)
+    return ValueMapStep(b.name, tokens, _keys(b, args))
+
+
+def _element_map(b: Build) -> Step:
+    return ElementMapStep(b.name, _keys(b, b.args))
+
+
+def _constant(b: Build) -> Step:
+    b.arity(1, 1)
+    return ConstantStep(b.name, b.args[0])
+
+
+_POPS = {Pop.first: "first", Pop.last: "last", Pop.all_: "all", Pop.mixed: "mixed"}
+
+
+def _select(b: Build) -> Step:
+    args = list(b.args)
+    pop = "last"
+    if args and isinstance(args[0], Pop):
+        pop = _POPS[args.pop(0)]
+    if len(args) == 1 and isinstance(args[0], Column):
+        return SelectStep(b.name, pop, args)
+    if not args or not all(isinstance(a, str) for a in args):
+        raise unsupported(f"select({', '.join(repr(a) for a in b.args)})")
+    return SelectStep(b.name, pop, args)
+
+
+def _project(b: Build) -> Step:
+    b.arity(1)
+    keys = _keys(b, b.args)
+    if len(set(keys)) != len(keys):
+        raise invalid_parameter(f"project() keys must be unique, got {keys!r}")
+    return ProjectStep(b.name, keys)
+
+
+def _inject(b: Build) -> Step:
+    return InjectStep(b.name, list(b.args), b.is_start)
+
+
+def _barrier(b: Build) -> Step:
+    if b.args and not (len(b.args) == 1 and isinstance(b.args[0], int) and not isinstance(b.args[0], bool)):
+        raise unsupported(f"barrier({b.args[0]!r})")
+    return BarrierStep(b.name)
+
+
+def _reduce_step(b: Build) -> Step:
+    scope, rest = _scope(b)
+    if rest:
+        raise malformed(f"{b.name}() takes only a Scope, got {b.args!r}")
+    return ReduceStep(b.name, scope)
+
+
+def _fold(b: Build) -> Step:
+    if b.args:
+        raise unsupported("fold(seed, operator)")
+    return FoldStep(b.name)
+
+
+def _group(b: Build) -> Step:
+    if b.args:
+        raise unsupported(f"{b.name}('{b.args[0]}') (side-effect form)")
+    return GroupStep(b.name)
+
+
+def _order(b: Build) -> Step:
+    scope, rest = _scope(b)
+    if rest:
+        raise malformed(f"order() takes only a Scope, got {b.args!r}")
+    return OrderStep(b.name, scope)
+
+
+STEPS: dict[str, Callable[[Build], Step]] = {
+    "id": _no_args(IdStep),
+    "label": _no_args(LabelStep),
+    "key": _no_args(KeyValueStep),
+    "value": _no_args(KeyValueStep),
+    "values": _properties,
+    "properties": _properties,
+    "valueMap": _value_map,
+    "elementMap": _element_map,
+    "constant": _constant,
+    "select": _select,
+    "project": _project,
+    "fold": _fold,
+    "unfold": _no_args(UnfoldStep),
+    "inject": _inject,
+    "barrier": _barrier,
+    "count": _reduce_step,
+    "sum": _reduce_step,
+    "max": _reduce_step,
+    "min": _reduce_step,
+    "mean": _reduce_step,
+    "group": _group,
+    "groupCount": _group,
+    "order": _order,
+}

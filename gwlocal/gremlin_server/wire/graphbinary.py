@@ -1,0 +1,465 @@
+"""GraphBinary v1 (``application/vnd.graphbinary-v1.0``), gremlinpython's default format.
+
+Requests are read with gremlinpython's own ``GraphBinaryReader``, extended with the types only a
+server ever reads (``P``, ``TextP``, strategies, lambdas, classes) and with enum/long/date readers
+that return what the client put in (gremlinpython's own enum reader cannot map ``"list"`` back to
+``Cardinality.list_``, and it reads longs as plain ints). Responses are written by a small encoder
+of our own that follows Gremlin Server 3.7: Python ints become Int or Long by range (gremlinpython's
+writer cannot write an int above 2**31 at all) and element properties are included when present.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import struct
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from aenum import Enum
+from gremlin_python import statics
+from gremlin_python.process.traversal import (
+    DT,
+    Barrier,
+    Cardinality,
+    Column,
+    Direction,
+    Merge,
+    Operator,
+    Order,
+    P,
+    Pick,
+    Pop,
+    Scope,
+    T,
+    TextP,
+    Traverser,
+)
+from gremlin_python.structure.graph import Edge, Path, Property, Vertex, VertexProperty
+from gremlin_python.structure.io.graphbinaryV1 import DataType, GraphBinaryReader
+
+from .messages import LambdaArg, RequestMessage, WireError
+from .tokens import (
+    datetime_to_millis,
+    enum_from_wire,
+    make_strategy,
+    millis_to_datetime,
+    predicate_from_args,
+    strategy_class,
+    wire_name,
+)
+
+MIME_TYPE = "application/vnd.graphbinary-v1.0"
+_VERSION = 0x81
+_NULL_FLAG = 0x01
+_FULLY_QUALIFIED_NULL = bytes([0xFE, 0x01])
+
+_INT32 = struct.Struct(">i")
+_INT64 = struct.Struct(">q")
+_DOUBLE = struct.Struct(">d")
+
+
+def _fits(value: int, bits: int) -> bool:
+    """Whether a signed integer fits in ``bits`` (comparisons, not ``in range(...)``: range
+    membership is a linear scan for int subclasses such as ``statics.long``)."""
+    limit = 1 << (bits - 1)
+    return -limit <= value < limit
+
+
+class _Truncated(Exception):
+    """The frame ended before the value did."""
+
+
+class _StrictBuffer(io.BytesIO):
+    """A buffer whose short reads fail loudly.
+
+    gremlinpython's reader trusts the frame: a truncated string silently comes back short. For a
+    server, a truncated frame must be an error, never a slightly different query.
+    """
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            raise _Truncated("negative length in frame")
+        data = super().read(size)
+        if len(data) < size:
+            raise _Truncated(f"frame truncated: wanted {size} bytes, {len(data)} left")
+        return data
+
+
+def _read_int(buff: io.BytesIO) -> int:
+    value: int = _INT32.unpack(buff.read(4))[0]
+    return value
+
+
+def _read_string_value(buff: io.BytesIO) -> str:
+    length = _read_int(buff)
+    if length < 0:
+        raise WireError(f"negative string length {length}")
+    return buff.read(length).decode("utf-8")
+
+
+def _is_null(buff: io.BytesIO, nullable: bool) -> bool:
+    return nullable and buff.read(1)[0] == _NULL_FLAG
+
+
+# --------------------------------------------------------------------------- extra readers
+# Plain classes, not gremlinpython ``_GraphBinaryTypeIO`` subclasses: its metaclass registers every
+# subclass in gremlinpython's global tables, which would change how clients in this process behave.
+
+
+class _LongReader:
+    @classmethod
+    def objectify(cls, buff: io.BytesIO, reader: Any, nullable: bool = True) -> statics.long | None:
+        if _is_null(buff, nullable):
+            return None
+        return statics.long(_INT64.unpack(buff.read(8))[0])
+
+
+class _DateReader:
+    @classmethod
+    def objectify(cls, buff: io.BytesIO, reader: Any, nullable: bool = True) -> dt.datetime | None:
+        if _is_null(buff, nullable):
+            return None
+        return millis_to_datetime(_INT64.unpack(buff.read(8))[0])
+
+
+def _enum_reader(enum_type: type[Enum]) -> type:
+    class _EnumReader:
+        @classmethod
+        def objectify(cls, buff: io.BytesIO, reader: Any, nullable: bool = True) -> Enum | None:
+            if _is_null(buff, nullable):
+                return None
+            name = reader.read_object(buff)
+            if not isinstance(name, str):
+                raise WireError(f"{enum_type.__name__} value is not a string: {name!r}")
+            return enum_from_wire(enum_type, name)
+
+    return _EnumReader
+
+
+def _predicate_reader(cls_: type[P]) -> type:
+    class _PredicateReader:
+        @classmethod
+        def objectify(cls, buff: io.BytesIO, reader: Any, nullable: bool = True) -> P | None:
+            if _is_null(buff, nullable):
+                return None
+            operator = _read_string_value(buff)
+            count = _read_int(buff)
+            args = [reader.read_object(buff) for _ in range(max(count, 0))]
+            return predicate_from_args(cls_, operator, args)
+
+    return _PredicateReader
+
+
+class _StrategyReader:
+    @classmethod
+    def objectify(cls, buff: io.BytesIO, reader: Any, nullable: bool = True) -> Any:
+        if _is_null(buff, nullable):
+            return None
+        class_name = _read_string_value(buff)
+        count = _read_int(buff)
+        configuration: dict[Any, Any] = {}
+        for _ in range(max(count, 0)):
+            key = reader.read_object(buff)
+            configuration[key] = reader.read_object(buff)
+        return make_strategy(class_name, configuration)
+
+
+class _LambdaReader:
+    @classmethod
+    def objectify(cls, buff: io.BytesIO, reader: Any, nullable: bool = True) -> LambdaArg | None:
+        if _is_null(buff, nullable):
+            return None
+        language = _read_string_value(buff)
+        script = _read_string_value(buff)
+        return LambdaArg(script=script, language=language, arguments=_read_int(buff))
+
+
+class _ClassReader:
+    """A Java class argument, e.g. ``withoutStrategies(ReadOnlyStrategy)``: gremlinpython's own
+    strategy class when it has one (so the bytecode equals what the client built), else a
+    ``GremlinType`` carrying the class name."""
+
+    @classmethod
+    def objectify(cls, buff: io.BytesIO, reader: Any, nullable: bool = True) -> Any:
+        if _is_null(buff, nullable):
+            return None
+        class_name = _read_string_value(buff)
+        return strategy_class(class_name) or statics.GremlinType(class_name)
+
+
+_ENUM_TYPE_CODES: dict[type[Enum], DataType] = {
+    Barrier: DataType.barrier,
+    Cardinality: DataType.cardinality,
+    Column: DataType.column,
+    Direction: DataType.direction,
+    DT: DataType.dt,
+    Merge: DataType.merge,
+    Operator: DataType.operator,
+    Order: DataType.order,
+    Pick: DataType.pick,
+    Pop: DataType.pop,
+    Scope: DataType.scope,
+    T: DataType.t,
+}
+
+_READER_OVERRIDES: dict[DataType, type] = {
+    DataType.long: _LongReader,
+    DataType.date: _DateReader,
+    DataType.p: _predicate_reader(P),
+    DataType.textp: _predicate_reader(TextP),
+    DataType.traversalstrategy: _StrategyReader,
+    DataType.lambda_: _LambdaReader,
+    DataType.clazz: _ClassReader,
+    **{code: _enum_reader(enum_type) for enum_type, code in _ENUM_TYPE_CODES.items()},
+}
+
+
+class _RequestReader(GraphBinaryReader):  # type: ignore[misc]
+    """gremlinpython's reader plus the server-side types above."""
+
+    def __init__(self) -> None:
+        super().__init__(deserializer_map=_READER_OVERRIDES)
+
+
+# --------------------------------------------------------------------------- encoder
+class _Encoder:
+    """Writes Gremlin Server 3.7's GraphBinary for response values (fully qualified: type code,
+    value flag, value)."""
+
+    def write(self, obj: Any, out: bytearray) -> None:
+        if obj is None:
+            out += _FULLY_QUALIFIED_NULL
+            return
+        if isinstance(obj, bool):
+            self._head(DataType.boolean, out)
+            out.append(1 if obj else 0)
+        elif isinstance(obj, Traverser):
+            self._head(DataType.traverser, out)
+            out += _INT64.pack(int(obj.bulk))
+            self.write(obj.object, out)
+        elif isinstance(obj, statics.timestamp):
+            self._head(DataType.timestamp, out)
+            out += _INT64.pack(round(obj * 1000))
+        elif isinstance(obj, float):
+            self._head(DataType.double, out)
+            out += _DOUBLE.pack(obj)
+        elif isinstance(obj, int):
+            self._write_int(obj, out)
+        elif isinstance(obj, Decimal):
+            self._write_decimal(obj, out)
+        elif isinstance(obj, statics.SingleChar):
+            self._head(DataType.char, out)
+            out += obj.encode("utf-8")
+        elif isinstance(obj, str):
+            self._head(DataType.string, out)
+            self._string_value(obj, out)
+        elif isinstance(obj, uuid.UUID):
+            self._head(DataType.uuid, out)
+            out += obj.bytes
+        elif isinstance(obj, dt.datetime):
+            self._head(DataType.date, out)
+            out += _INT64.pack(datetime_to_millis(obj))
+        elif isinstance(obj, dt.timedelta):
+            self._head(DataType.duration, out)
+            out += _INT64.pack(obj.days * 86400 + obj.seconds)
+            out += _INT32.pack(obj.microseconds * 1000)
+        elif isinstance(obj, (bytes, bytearray)):
+            self._head(DataType.bytebuffer, out)
+            out += _INT32.pack(len(obj))
+            out += obj
+        elif isinstance(obj, Enum):
+            self._write_enum(obj, out)
+        elif isinstance(obj, Vertex):
+            self._head(DataType.vertex, out)
+            self.write(obj.id, out)
+            self._string_value(str(obj.label), out)
+            self._write_properties(obj.properties, out)
+        elif isinstance(obj, Edge):
+            self._head(DataType.edge, out)
+            self.write(obj.id, out)
+            self._string_value(str(obj.label), out)
+            self.write(obj.inV.id, out)
+            self._string_value(str(obj.inV.label), out)
+            self.write(obj.outV.id, out)
+            self._string_value(str(obj.outV.label), out)
+            out += _FULLY_QUALIFIED_NULL  # parent
+            self._write_properties(obj.properties, out)
+        elif isinstance(obj, VertexProperty):
+            self._head(DataType.vertexproperty, out)
+            self.write(obj.id, out)
+            self._string_value(str(obj.label), out)
+            self.write(obj.value, out)
+            out += _FULLY_QUALIFIED_NULL  # parent
+            self._write_properties(obj.properties, out)
+        elif isinstance(obj, Property):
+            self._head(DataType.property, out)
+            self._string_value(str(obj.key), out)
+            self.write(obj.value, out)
+            out += _FULLY_QUALIFIED_NULL  # parent
+        elif isinstance(obj, Path):
+            self._head(DataType.path, out)
+            self.write([set(labels) for labels in obj.labels], out)
+            self.write(list(obj.objects), out)
+        elif isinstance(obj, dict):
+            self._head(DataType.map, out)
+            self.map_value(obj, out)
+        elif isinstance(obj, (set, frozenset)):
+            self._head(DataType.set, out)
+            self._items(obj, out)
+        elif isinstance(obj, (list, tuple)):
+            self._head(DataType.list, out)
+            self._items(obj, out)
+        else:
+            raise WireError(f"cannot encode a {type(obj).__name__} in GraphBinary: {obj!r}")
+
+    @staticmethod
+    def _head(data_type: DataType, out: bytearray) -> None:
+        out.append(data_type.value)
+        out.append(0x00)
+
+    @staticmethod
+    def _string_value(value: str, out: bytearray) -> None:
+        raw = value.encode("utf-8")
+        out += _INT32.pack(len(raw))
+        out += raw
+
+    def _items(self, items: Any, out: bytearray) -> None:
+        out += _INT32.pack(len(items))
+        for item in items:
+            self.write(item, out)
+
+    def map_value(self, mapping: dict[Any, Any], out: bytearray) -> None:
+        out += _INT32.pack(len(mapping))
+        for key, value in mapping.items():
+            self.write(key, out)
+            self.write(value, out)
+
+    def _write_int(self, value: int, out: bytearray) -> None:
+        # statics.long always travels as Long, as the engine asked; a plain int by its range.
+        if isinstance(value, statics.bigint) or not _fits(value, 64):
+            self._head(DataType.biginteger, out)
+            self._bigint_value(value, out)
+        elif isinstance(value, statics.long) or not _fits(value, 32):
+            self._head(DataType.long, out)
+            out += _INT64.pack(value)
+        elif isinstance(value, statics.SingleByte):
+            self._head(DataType.byte, out)
+            out += struct.pack(">b", value)
+        elif isinstance(value, statics.short):
+            self._head(DataType.short, out)
+            out += struct.pack(">h", value)
+        else:
+            self._head(DataType.int, out)
+            out += _INT32.pack(value)
+
+    @staticmethod
+    def _bigint_value(value: int, out: bytearray) -> None:
+        length = (value.bit_length() if value >= 0 else (value + 1).bit_length()) // 8 + 1
+        out += _INT32.pack(length)
+        out += value.to_bytes(length, "big", signed=True)
+
+    def _write_decimal(self, value: Decimal, out: bytearray) -> None:
+        sign, digits, exponent = value.as_tuple()
+        if not isinstance(exponent, int):
+            raise WireError(f"cannot encode non-finite BigDecimal {value}")
+        unscaled = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+        self._head(DataType.bigdecimal, out)
+        out += _INT32.pack(-exponent)
+        self._bigint_value(unscaled, out)
+
+    def _write_enum(self, member: Enum, out: bytearray) -> None:
+        for enum_type, code in _ENUM_TYPE_CODES.items():
+            if isinstance(member, enum_type):
+                self._head(code, out)
+                self.write(wire_name(member), out)
+                return
+        raise WireError(f"cannot encode enum {member!r} in GraphBinary")
+
+    def _write_properties(self, properties: Any, out: bytearray) -> None:
+        # Gremlin Server 3.7 writes an element's properties as a list when it has them, else null
+        # (gremlinpython reads null back as an empty list).
+        if properties:
+            self.write(list(properties), out)
+        else:
+            out += _FULLY_QUALIFIED_NULL
+
+
+# --------------------------------------------------------------------------- serializer
+class GraphBinarySerializer:
+    """GraphBinary v1 requests in, GraphBinary v1 responses out (always binary frames)."""
+
+    mime_type = MIME_TYPE
+    text_frames = False
+
+    def __init__(self) -> None:
+        self._encoder = _Encoder()
+
+    def decode_request_body(self, body: bytes) -> RequestMessage:
+        """Decode what follows the mime-type prefix: version, request id, op, processor, args."""
+        buff = _StrictBuffer(body)
+        request_id: uuid.UUID | None = None
+        try:
+            version = buff.read(1)[0]
+            if version != _VERSION:
+                raise WireError(f"unsupported GraphBinary request version 0x{version:02x}")
+            request_id = uuid.UUID(bytes=buff.read(16))
+            op = _read_string_value(buff)
+            processor = _read_string_value(buff)
+            count = _read_int(buff)
+            if count < 0:
+                raise WireError(f"negative argument count {count}")
+            reader = _RequestReader()
+            args: dict[str, Any] = {}
+            for _ in range(count):
+                key = reader.read_object(buff)
+                if not isinstance(key, str):
+                    raise WireError(f"request argument name is not a string: {key!r}")
+                args[key] = reader.read_object(buff)
+        except WireError as exc:
+            raise WireError(str(exc), request_id=request_id, serializer=self) from exc
+        except _Truncated as exc:
+            raise WireError(str(exc), request_id=request_id, serializer=self) from exc
+        except Exception as exc:  # gremlinpython's reader fails with many types (ValueError, ...)
+            raise WireError(
+                f"undecodable GraphBinary request: {type(exc).__name__}: {exc}",
+                request_id=request_id, serializer=self,
+            ) from exc
+        return RequestMessage(request_id=request_id, op=op, processor=processor, args=args, serializer=self)
+
+    def encode_response(
+        self,
+        request_id: uuid.UUID | None,
+        status_code: int,
+        status_message: str | None,
+        status_attributes: dict[str, Any],
+        data: Any,
+        meta: dict[str, Any],
+    ) -> bytes:
+        """A GraphBinary response message, laid out as Gremlin Server's ``ResponseMessageSerializer``:
+        version, nullable request id, status code, nullable status message, status attributes and
+        meta as bare maps, then the fully qualified result.
+
+        Raises ``WireError`` (with ``request_id`` and this serializer) if ``data`` holds a value
+        GraphBinary cannot carry.
+        """
+        out = bytearray([_VERSION])
+        if request_id is None:
+            out.append(_NULL_FLAG)
+        else:
+            out.append(0x00)
+            out += request_id.bytes
+        out += _INT32.pack(status_code)
+        if status_message is None:
+            out.append(_NULL_FLAG)
+        else:
+            out.append(0x00)
+            _Encoder._string_value(status_message, out)
+        try:
+            self._encoder.map_value(dict(status_attributes or {}), out)
+            self._encoder.map_value(dict(meta or {}), out)
+            self._encoder.write(data, out)
+        except WireError as exc:
+            raise WireError(str(exc), request_id=request_id, serializer=self) from exc
+        return bytes(out)

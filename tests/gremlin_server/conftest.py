@@ -1,0 +1,103 @@
+"""Fixtures: one local endpoint on a background thread, reset before every test.
+
+The endpoint listens on a port the OS picks; clients are real gremlinpython drivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from gremlin_python.driver.client import Client
+from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
+from gremlin_python.driver.serializer import (
+    GraphBinarySerializersV1,
+    GraphSONSerializersV2d0,
+    GraphSONSerializersV3d0,
+)
+from gremlin_python.process.anonymous_traversal import traversal
+
+from gwlocal.gremlin_server.thread import EndpointThread
+
+SERIALIZERS: dict[str, Callable[[], Any]] = {
+    "graphbinary-v1": GraphBinarySerializersV1,
+    "graphson-v3": GraphSONSerializersV3d0,
+    "graphson-v2": GraphSONSerializersV2d0,
+}
+
+
+@pytest.fixture(scope="session")
+def _endpoint_thread() -> Iterator[EndpointThread]:
+    with EndpointThread(seed=0) as ep:
+        yield ep
+
+
+@pytest.fixture
+def ep(_endpoint_thread: EndpointThread) -> Iterator[EndpointThread]:
+    _endpoint_thread.call(lambda e: e.close_connections())
+    _endpoint_thread.call(lambda e: e.reset(graph=True, stats=True, settings=True, seed=0))
+    yield _endpoint_thread
+
+
+class Remotes:
+    """Opens gremlinpython connections and closes them all at the end of the test."""
+
+    def __init__(self, ep: EndpointThread) -> None:
+        self.ep = ep
+        self._open: list[Any] = []
+
+    def g(self, serializer: str = "graphbinary-v1", **kwargs: Any) -> Any:
+        kwargs.setdefault("pool_size", 1)  # Neptune + Lambda guidance: one connection
+        conn = DriverRemoteConnection(self.ep.url, "g", message_serializer=SERIALIZERS[serializer](),
+                                      **kwargs)
+        self._open.append(conn)
+        return traversal().with_remote(conn)
+
+    def client(self, serializer: str = "graphbinary-v1", **kwargs: Any) -> Client:
+        kwargs.setdefault("pool_size", 1)
+        client = Client(self.ep.url, "g", message_serializer=SERIALIZERS[serializer](), **kwargs)
+        self._open.append(client)
+        return client
+
+    def close(self) -> None:
+        for c in self._open:
+            try:
+                c.close()
+            except Exception:  # a connection the endpoint already dropped
+                pass
+
+
+@pytest.fixture
+def remotes(ep: EndpointThread) -> Iterator[Remotes]:
+    r = Remotes(ep)
+    yield r
+    r.close()
+
+
+def objects(results: list[Any]) -> list[Any]:
+    """Unwrap the Traversers a raw ``Client.submit(bytecode)`` returns (bulk expanded)."""
+    out: list[Any] = []
+    for r in results:
+        out.extend([r.object] * int(r.bulk) if hasattr(r, "bulk") else [r])
+    return out
+
+
+def handshake_status(exc: BaseException) -> int | None:
+    """The HTTP status of a refused WebSocket handshake, however gremlinpython wrapped it."""
+    while exc is not None:
+        status = getattr(exc, "status", None)
+        if isinstance(status, int):
+            return status
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return None
+
+
+def submit(client: Client, traversal: Any) -> list[Any]:
+    """Submit a traversal's bytecode through a raw client and return plain result objects."""
+    return objects(client.submit(traversal.bytecode).all().result())
+
+
+@pytest.fixture(params=list(SERIALIZERS))
+def serializer(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
