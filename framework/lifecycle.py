@@ -13,9 +13,11 @@ time out, since open connections count against the instance's WebSocket limit.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from types import FrameType
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .client import GraphClient
@@ -62,33 +64,45 @@ async def close_client() -> None:
 
 
 def install_shutdown_hook() -> None:
-    """Close the process-wide client on SIGTERM, then let the previous handler run."""
+    """On SIGTERM: close the process-wide client, then do what SIGTERM did before.
+
+    A previous Python handler is called after the close; the default action (terminate) is
+    re-delivered once the close has finished; an ignored SIGTERM stays ignored.
+    """
     global _hook_installed
     if _hook_installed:
         return
     try:
         previous = signal.getsignal(signal.SIGTERM)
-    except ValueError:  # not in the main thread: nothing to install
-        return
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        close_on_shutdown()
-        if callable(previous):
-            previous(signum, frame)
-
-    try:
-        signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:  # pragma: no cover - signal only works in the main thread
+        signal.signal(signal.SIGTERM, lambda signum, frame: _on_sigterm(previous, signum, frame))
+    except ValueError:  # not in the main thread: the runtime's own thread owns signals
         return
     _hook_installed = True
 
 
-def close_on_shutdown() -> None:
-    """Close the client from a signal handler, whether or not its loop is running."""
+def _on_sigterm(previous: Any, signum: int, frame: FrameType | None) -> None:
+    def after_close() -> None:
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    close_on_shutdown(after_close)
+
+
+def close_on_shutdown(then: Callable[[], None] | None = None) -> None:
+    """Close the client from a signal handler, whether or not its loop is running; then ``then()``."""
     client, loop = _client, _client_loop
     if client is None or loop is None or loop.is_closed():
+        if then is not None:
+            then()
         return
     if loop.is_running():
-        loop.create_task(close_client())
+        task = loop.create_task(close_client())
+        if then is not None:
+            task.add_done_callback(lambda _: then())
     else:
         loop.run_until_complete(close_client())
+        if then is not None:
+            then()

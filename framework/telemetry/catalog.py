@@ -39,8 +39,8 @@ SIGV4_SIGNING_TIME = MetricDef(
     "signing in an execution context (credential resolution and signing-key derivation).")
 GREMLIN_RECONNECTS = MetricDef(
     "GremlinReconnects", "Count", ("Cause",),
-    "Connections replaced, by cause: closed, idle, read_only, empty_response, timeout, "
-    "credentials, connect_failed.")
+    "Connections replaced, by cause: closed (server close frame), idle, reset (no close frame), "
+    "timeout, protocol, read_only, empty_response, credentials (403 at the handshake).")
 GREMLIN_RETRIES = MetricDef(
     "GremlinRetries", "Count", ("ErrorClass",),
     "Requests retried, by error class (conflict, connection, read_only, throttled, ...).")

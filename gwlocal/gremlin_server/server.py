@@ -61,12 +61,15 @@ class _Connection:
     request: web.Request
     peer: str
     failed_over: bool = False
+    server_closed: bool = False
+    """The endpoint closed or aborted this socket itself (so its end is not a client reset)."""
     in_flight: int = 0
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def abort(self) -> None:
         """Close the TCP socket with no close frame and no response: a dropped connection."""
+        self.server_closed = True
         transport = self.request.transport
         if transport is not None:
             transport.abort()
@@ -124,6 +127,7 @@ class GremlinEndpoint:
     async def stop(self) -> None:
         """Close every connection and stop listening. Idempotent."""
         for conn in list(self._connections.values()):
+            conn.server_closed = True
             await conn.ws.close(code=1001, message=b"server shutting down")
         if self._runner is not None:
             await self._runner.cleanup()
@@ -230,6 +234,7 @@ class GremlinEndpoint:
                 if conn.in_flight:
                     continue
                 self.stats.idle_closes += 1
+                conn.server_closed = True
                 await ws.close(code=1001, message=b"idle timeout")
                 self._notify()
                 return
@@ -238,7 +243,12 @@ class GremlinEndpoint:
                 task = asyncio.create_task(self._serve_request(conn, msg.data))
                 conn.tasks.add(task)
                 task.add_done_callback(conn.tasks.discard)
-            elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            elif msg.type == WSMsgType.CLOSE:
+                self.stats.client_closes += 1
+                return
+            elif msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                if not conn.server_closed:
+                    self.stats.client_resets += 1
                 return
 
     async def _serve_request(self, conn: _Connection, payload: bytes | str) -> None:
@@ -393,14 +403,22 @@ class GremlinEndpoint:
         batch = req.args.get("batchSize")
         page = batch if isinstance(batch, int) and batch > 0 else self.settings.batch_size
         traversers = [Traverser(r, 1) for r in results]
+        try:
+            # Encode every page before sending any, so an unserializable value fails cleanly.
+            frames = [
+                req.serializer.encode_response(
+                    req.request_id, 200 if start + page >= len(traversers) else 206, "",
+                    attributes if start + page >= len(traversers) else {}, traversers[start:start + page], {})
+                for start in range(0, len(traversers), page)
+            ]
+        except WireError as exc:
+            await self._reply_error(conn, req, NeptuneError(
+                "UnsupportedOperationException",
+                f"The result cannot be serialized as {req.serializer.mime_type}: {exc}"))
+            return
         self.stats.record_status(200)
         self._notify()
-        for start in range(0, len(traversers), page):
-            chunk = traversers[start:start + page]
-            last = start + page >= len(traversers)
-            frame = req.serializer.encode_response(
-                req.request_id, 200 if last else 206, "", attributes if last else {}, chunk, {}
-            )
+        for frame in frames:
             await self._send(conn, req.serializer, frame)
 
     async def _reply_error(self, conn: _Connection, req: RequestMessage, exc: NeptuneError) -> None:
@@ -495,6 +513,7 @@ class GremlinEndpoint:
             if abort:
                 conn.abort()
             else:
+                conn.server_closed = True
                 await conn.ws.close(code=1001, message=b"closed by the endpoint's control API")
         return len(conns)
 

@@ -28,6 +28,8 @@ class EndpointStats:
     handshake_auth_failures: int = 0
     idle_closes: int = 0
     server_closes: int = 0
+    client_closes: int = 0
+    client_resets: int = 0
     dropped_responses: int = 0
     queue_depth: int = 0
     queue_depth_max: int = 0
@@ -78,6 +80,8 @@ class EndpointStats:
                 "auth_failures": self.handshake_auth_failures,
                 "idle_closes": self.idle_closes,
                 "server_closes": self.server_closes,
+                "client_closes": self.client_closes,
+                "client_resets": self.client_resets,
             },
             "dropped_responses": self.dropped_responses,
             "queue_depth": self.queue_depth,
