@@ -135,6 +135,10 @@ class GraphClient:
     def closed(self) -> bool:
         return self._closed
 
+    def request_size(self, bytecode: Any) -> int:
+        """Serialized size of a request for ``bytecode`` with this client's serializer (bytes)."""
+        return len(self._protocol.encode("00000000-0000-0000-0000-000000000000", bytecode))
+
     def open_connections(self) -> int:
         return sum(1 for c in self._connections.values() if not c.closed)
 

@@ -16,8 +16,8 @@ import asyncio
 import os
 import signal
 import time
-from types import FrameType
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, Protocol
 
 from .client import GraphClient

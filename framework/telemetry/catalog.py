@@ -72,11 +72,42 @@ RETRY_DEADLINE_STOPS = MetricDef(
     "RetryDeadlineStops", "Count", (),
     "Retrying stopped because the caller's deadline (Lambda time left minus margin) was near.")
 
+MESSAGES_RECEIVED = MetricDef(
+    "MessagesReceived", "Count", (),
+    "SQS messages delivered to the handler.")
+MESSAGES_SUCCEEDED = MetricDef(
+    "MessagesSucceeded", "Count", (),
+    "Messages whose every upsert was committed (deleted from the queue).")
+MESSAGES_FAILED = MetricDef(
+    "MessagesFailed", "Count", ("Reason",),
+    "Messages reported in batchItemFailures, by reason: invalid_message, mapping_error, invalid_upsert, "
+    "batch_conflict, write_failed, deadline, fifo_blocked.")
+UPSERTS_WRITTEN = MetricDef(
+    "UpsertsWritten", "Count", ("Kind",),
+    "Elements committed (Kind: vertex or edge), after coalescing duplicates within a batch.")
+REQUESTS_PER_BATCH = MetricDef(
+    "RequestsPerBatch", "Count", (),
+    "Gremlin write requests one SQS batch needed (including bisection requests).")
+BATCH_SIZE = MetricDef(
+    "BatchSize", "Count", (),
+    "Messages in one invocation's SQS batch.")
+BISECTIONS = MetricDef(
+    "Bisections", "Count", (),
+    "Requests split in half to isolate the elements (and messages) a permanent error belongs to.")
+DEADLINE_STOPS = MetricDef(
+    "DeadlineStops", "Count", (),
+    "Invocations that stopped writing early because the Lambda deadline was near; the rest is redelivered.")
+MESSAGE_AGE = MetricDef(
+    "MessageAge", "Milliseconds", (),
+    "End-to-end age of a message when processed: now minus its SQS SentTimestamp.")
+
 CATALOG: tuple[MetricDef, ...] = (
     GREMLIN_CONNECTS, GREMLIN_CONNECT_LATENCY, GREMLIN_CONNECT_FAILURES, SIGV4_SIGNING_TIME,
     GREMLIN_RECONNECTS, GREMLIN_RETRIES, CONCURRENT_MODIFICATIONS, READ_ONLY_VIOLATIONS,
     GREMLIN_THROTTLES, GREMLIN_REQUEST_LATENCY, GREMLIN_REQUEST_SIZE, GREMLIN_REQUEST_FAILURES,
     GREMLIN_OPEN_CONNECTIONS, RETRY_BUDGET_EXHAUSTED, RETRY_DEADLINE_STOPS,
+    MESSAGES_RECEIVED, MESSAGES_SUCCEEDED, MESSAGES_FAILED, UPSERTS_WRITTEN, REQUESTS_PER_BATCH, BATCH_SIZE,
+    BISECTIONS, DEADLINE_STOPS, MESSAGE_AGE,
 )
 
 BY_NAME: dict[str, MetricDef] = {m.name: m for m in CATALOG}

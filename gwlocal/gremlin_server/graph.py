@@ -14,7 +14,8 @@ place, so every write path (``addV``, ``property``, ``mergeV`` ...) gets them fo
   ``datetime`` -- anything else (``None``, lists, maps, sets ...) is an
   ``InvalidParameterException`` naming the key;
 * vertex properties are multi-valued records (each with its own id) so ``single``/``set``/``list``
-  cardinality can be modelled; edge properties are single-valued.
+  cardinality can be modelled (the engine refuses ``list``, which Neptune does not support);
+  edge properties are single-valued.
 
 Every mutation goes through a :class:`Transaction` (see :meth:`GraphStore.begin`): it is applied
 immediately and recorded in an undo log, so a failed request can be rolled back exactly (including
@@ -357,6 +358,12 @@ class Transaction:
         if self.state != "open":
             raise RuntimeError(f"transaction {self.id!r} is {self.state}")
 
+    def _require_live(self, element: VertexRecord | EdgeRecord) -> None:
+        """Writing to an element dropped earlier in the same request is an error, not a no-op."""
+        if not self.store.contains(element):
+            kind = "Vertex" if isinstance(element, VertexRecord) else "Edge"
+            raise invalid_parameter(f"{kind} '{element.id}' was removed; its properties cannot be set")
+
     def _write(self, *keys: LockKey) -> None:
         self._require_open()
         if self.read_only:
@@ -398,6 +405,7 @@ class Transaction:
         """
         validate_property(key, value)
         self._write(("v", v.id))
+        self._require_live(v)
         existing = v.properties.get(key, [])
         if cardinality is Cardinality.set_:
             for vp in existing:
@@ -493,6 +501,7 @@ class Transaction:
     def set_edge_property(self, e: EdgeRecord, key: str, value: Any) -> None:
         validate_property(key, value)
         self._write(("e", e.id))
+        self._require_live(e)
         had, old = key in e.properties, e.properties.get(key)
         keys_before = list(e.properties)
         e.properties[key] = value

@@ -174,7 +174,8 @@ def test_merge_v_then_merge_e_batch_pattern():
 
 
 def test_merge_e_missing_endpoint_is_a_retriable_constraint_violation(e):
-    msg = fails(e, g.merge_e({T.label: "knows", Direction.OUT: "1", Direction.IN: "ghost"}), "ConstraintViolationException")
+    t = g.merge_e({T.label: "knows", Direction.OUT: "1", Direction.IN: "ghost"})
+    msg = fails(e, t, "ConstraintViolationException")
     assert "'ghost'" in msg
     assert e.run(g.E().count()) == [6]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from gremlin_python.process.graph_traversal import __
-from gremlin_python.process.traversal import Column, Direction, Order, P, Pop, Scope, T, TextP
+from gremlin_python.process.traversal import Bindings, Column, Direction, Order, P, Pop, Scope, T, TextP
 from gremlin_python.statics import long
 from gremlin_python.structure.graph import Edge, Property, Vertex, VertexProperty
 
@@ -223,7 +223,9 @@ def test_order(e):
     assert names(e, g.V().has_label("person").order().by("age", Order.desc)) == ["peter", "josh", "marko", "vadas"]
     assert names(e, g.V().order().by("name")) == ["josh", "lop", "marko", "peter", "ripple", "vadas"]
     assert e.run(g.V().values("name").order().by(Order.desc).limit(2)) == ["vadas", "ripple"]
-    assert names(e, g.V().order().by(T.label, Order.desc).by("name")) == ["lop", "ripple", "josh", "marko", "peter", "vadas"]
+    assert names(e, g.V().order().by(T.label, Order.desc).by("name")) == [
+        "lop", "ripple", "josh", "marko", "peter", "vadas",
+    ]
     assert names(e, g.V().has_label("person").order().by(__.out_e().count(), Order.desc).by("name")) == [
         "marko", "josh", "peter", "vadas",
     ]
@@ -316,3 +318,8 @@ def test_lazy_like_tinkerpop_limit_stops_upstream_writes():
     e = Engine()
     e.run(g.inject(1, 2, 3).add_v("x").limit(1))
     assert e.run(g.V().count()) == [1]
+
+
+def test_bindings_are_unwrapped(e):
+    assert e.run(g.V(Bindings.of("id", "1")).values("name")) == ["marko"]
+    assert e.run(g.V().has("name", Bindings.of("n", "josh")).id_()) == ["4"]

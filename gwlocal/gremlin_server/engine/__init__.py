@@ -32,12 +32,16 @@ Those differences (the README copies this list):
   strategies other than ``OptionsStrategy``.
 * Each request is one transaction; concurrent writes to the same element -- or edge writes that
   share an endpoint vertex -- fail fast with ConcurrentModificationException.
+
+Known gaps of the stand-in (not Neptune behaviour): a read sees writes of other transactions that
+are still open (Neptune reads a snapshot); steps outside :data:`SUPPORTED_STEPS` (``repeat``,
+``path``, ``choose``, ``aggregate`` ...) and ``TextP.regex`` are refused rather than emulated.
 """
 
 from __future__ import annotations
 
 from .compile import SUPPORTED_STEPS
 from .executor import execute
-from .inspect import evaluation_timeout_ms, is_mutating
+from .static_checks import evaluation_timeout_ms, is_mutating
 
 __all__ = ["SUPPORTED_STEPS", "evaluation_timeout_ms", "execute", "is_mutating"]

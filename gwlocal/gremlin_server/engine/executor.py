@@ -12,7 +12,7 @@ from ..graph import EdgeRecord, Transaction, VertexPropertyRecord, VertexRecord
 from .compile import as_bytecode, compile_traversal, normalise
 from .elements import EdgeProperty, MapEntry
 from .failures import malformed, unsupported_step
-from .inspect import is_options_strategy, strategy_name
+from .static_checks import is_options_strategy, strategy_name
 from .traverser import Context, Traverser
 
 

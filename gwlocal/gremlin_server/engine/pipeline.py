@@ -20,6 +20,9 @@ from .elements import EdgeProperty, MapEntry, property_values
 from .failures import invalid_parameter, malformed
 from .traverser import Context, Traverser
 
+_MAX_LAZY_DEPTH = 64
+"""Steps chained lazily before a barrier; keeps generator nesting far below the recursion limit."""
+
 
 class Step:
     """One step. Subclasses implement :meth:`apply`; modulators call the ``add_*`` hooks."""
@@ -81,7 +84,11 @@ class Pipeline:
 
     def run(self, ctx: Context, stream: Iterable[Traverser]) -> Iterator[Traverser]:
         it: Iterator[Traverser] = iter(stream)
-        for step in self.steps:
+        for index, step in enumerate(self.steps):
+            if index and index % _MAX_LAZY_DEPTH == 0:
+                # Every chained generator is a Python frame while it runs: cut very long chains
+                # (batches of hundreds of mergeV()s) with a barrier so they cannot exhaust the stack.
+                it = iter(list(it))
             it = step.apply(ctx, it)
             if step.labels:
                 it = _labelled(it, step.labels)

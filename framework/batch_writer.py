@@ -1,0 +1,142 @@
+"""Writing a planned batch: requests in order, bisection of bad requests, the deadline guard.
+
+Why bisect: one element Neptune refuses (an invalid value, an edge whose endpoint does not
+exist yet) fails the whole request it was batched into. Splitting that request in halves and
+retrying each, down to single elements, commits everything that can be committed and pins the
+failure on exactly the messages that asked for the bad element.
+
+Only failures caused by the request's *content* are bisected: permanent errors and
+``ConstraintViolationException``. A database that is throttling, conflicting beyond the retry
+budget or unreachable will not get better by sending it more, smaller requests; those failures
+fail every message in the request (SQS redelivers them later).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry.trace import Status, StatusCode
+
+from .batching import Element, chunk, request_traversal
+from .client import GraphClient
+from .errors import DeadlineExceeded, GraphRequestError, GraphWorkerError, PermanentError, TransientError
+from .telemetry import catalog as m
+from .upserts import Edge
+
+
+@dataclass
+class WriteOutcome:
+    committed: set[tuple[str, str]] = field(default_factory=set)
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Element key -> why it was not committed."""
+    deadline_keys: set[tuple[str, str]] = field(default_factory=set)
+    """Elements not committed because the deadline guard stopped the batch."""
+    deadline_stopped: bool = False
+    requests: int = 0
+    bisections: int = 0
+
+
+def is_content_error(exc: BaseException) -> bool:
+    """Caused by what the request says (so smaller requests can isolate it), not by the database's state."""
+    if isinstance(exc, PermanentError):
+        return True
+    return isinstance(exc, TransientError) and exc.code == "ConstraintViolationException"
+
+
+class BatchWriter:
+    """Writes elements through one :class:`GraphClient`; no request starts past ``deadline``."""
+
+    def __init__(self, client: GraphClient, *, max_upserts: int, max_bytes: int) -> None:
+        self.client = client
+        self.max_upserts = max_upserts
+        self.max_bytes = max_bytes
+
+    async def write(self, vertices: Sequence[Element], edges: Sequence[Element], *,
+                    deadline: float | None) -> WriteOutcome:
+        outcome = WriteOutcome()
+        await self._write_phase(vertices, outcome, deadline)
+        runnable: list[Element] = []
+        for element in edges:
+            missing = _failed_endpoint(element, outcome)
+            if missing:
+                outcome.failed[element.key] = missing
+            else:
+                runnable.append(element)
+        await self._write_phase(runnable, outcome, deadline)
+        return outcome
+
+    async def _write_phase(self, elements: Sequence[Element], outcome: WriteOutcome,
+                           deadline: float | None) -> None:
+        size_of = self.client.request_size
+        for group in chunk(elements, max_upserts=self.max_upserts, max_bytes=self.max_bytes, size_of=size_of):
+            await self._write_group(group, outcome, deadline)
+
+    async def _write_group(self, group: list[Element], outcome: WriteOutcome, deadline: float | None) -> None:
+        if outcome.deadline_stopped or (deadline is not None and time.monotonic() >= deadline):
+            self._stop_for_deadline(group, outcome, "not written")
+            return
+        outcome.requests += 1
+        ids = [e.element_id for e in group]
+        try:
+            results = await self.client.submit(request_traversal(group), expect=len(group), deadline=deadline,
+                                               operation=f"upsert batch of {len(group)}")
+        except DeadlineExceeded:
+            self._stop_for_deadline(group, outcome, "not committed")
+            return
+        except GraphWorkerError as exc:
+            if is_content_error(exc) and len(group) > 1:
+                await self._bisect(group, outcome, deadline, exc)
+                return
+            reason = _reason(exc)
+            for element in group:
+                outcome.failed[element.key] = reason
+            return
+        returned = {str(r) for r in results}
+        for element, element_id in zip(group, ids, strict=True):
+            if element_id in returned:
+                outcome.committed.add(element.key)
+            else:
+                outcome.failed[element.key] = f"the response did not confirm element {element_id!r}"
+
+    async def _bisect(self, group: list[Element], outcome: WriteOutcome, deadline: float | None,
+                      cause: BaseException) -> None:
+        outcome.bisections += 1
+        self.client.telemetry.metrics.add(m.BISECTIONS, 1)
+        middle = len(group) // 2
+        with self.client.telemetry.tracer.start_as_current_span(
+            "graphworker.bisect", attributes={"graphworker.elements": len(group),
+                                              "error.type": getattr(cause, "code", None) or type(cause).__name__},
+        ) as span:
+            await self._write_group(group[:middle], outcome, deadline)
+            await self._write_group(group[middle:], outcome, deadline)
+            if any(e.key in outcome.failed for e in group):
+                span.set_status(Status(StatusCode.ERROR, "isolated failing elements"))
+
+    @staticmethod
+    def _stop_for_deadline(group: list[Element], outcome: WriteOutcome, what: str) -> None:
+        outcome.deadline_stopped = True
+        for element in group:
+            outcome.failed[element.key] = f"{what}: the invocation's deadline was near (deadline guard)"
+            outcome.deadline_keys.add(element.key)
+
+
+def _failed_endpoint(element: Element, outcome: WriteOutcome) -> str | None:
+    upsert = element.upsert
+    assert isinstance(upsert, Edge)
+    for end in (upsert.from_id, upsert.to_id):
+        reason = outcome.failed.get(("v", end))
+        if reason is not None:
+            return f"not written: its endpoint vertex {end!r} failed in this batch ({reason})"
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    last = getattr(exc, "last_error", None)
+    if isinstance(exc, GraphRequestError) and exc.code:
+        return f"{exc.code}: {exc.detailed_message or exc}"
+    if last is not None:
+        return f"{type(exc).__name__}: {last}"
+    return f"{type(exc).__name__}: {exc}"
+
