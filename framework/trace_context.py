@@ -43,9 +43,9 @@ def from_xray_header(value: str) -> SpanContext | None:
 def message_span_context(record: Any) -> SpanContext | None:
     """The producer's span context of an SQS record (Powertools ``SQSRecord``), if it carries one."""
     attributes = record.message_attributes
-    traceparent = attributes.get("traceparent") if attributes else None
-    if traceparent is not None and traceparent.string_value:
-        context = from_traceparent(traceparent.string_value)
+    if attributes and "traceparent" in attributes:
+        value = attributes["traceparent"].string_value  # Powertools wraps the raw attribute here
+        context = from_traceparent(value) if value else None
         if context is not None:
             return context
     header = record.attributes.aws_trace_header

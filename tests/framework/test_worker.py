@@ -1,0 +1,315 @@
+"""GraphWorker end to end: SQS-shaped events in, graph writes and batchItemFailures out.
+
+Events are built in Lambda's exact shape and parsed by Powertools' own data classes; the
+Lambda context is a stand-in with a real deadline; the database is the local endpoint over a
+real socket.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from framework.client import GraphClient
+from framework.upserts import Edge, Vertex, edge_id
+from framework.worker import GraphWorker
+from framework.worker_config import WorkerConfig
+from gwlocal.lambda_events import LocalLambdaContext, sqs_event, sqs_record, string_attribute
+
+from .conftest import local_config
+
+
+class OrderPlaced(BaseModel):
+    customer_id: str
+    order_id: str
+    name: str
+    total: float
+
+
+def order(i: int, customer: str = "c-1", name: str = "Ada") -> str:
+    return json.dumps({"customer_id": customer, "order_id": f"o-{i}", "name": name, "total": 10.0 + i})
+
+
+def make_worker(endpoint, captured, **config: Any) -> tuple[GraphWorker, list[GraphClient]]:
+    clients: list[GraphClient] = []
+
+    def client() -> GraphClient:
+        if not clients:
+            clients.append(GraphClient(local_config(endpoint, max_attempts=4), telemetry=captured.telemetry,
+                                       rng=random.Random(3)))
+        return clients[0]
+
+    worker = GraphWorker(service="orders", config=WorkerConfig(**config), client=client,
+                         telemetry=captured.telemetry)
+
+    @worker.upserts(model=OrderPlaced)
+    def to_graph(msg: OrderPlaced):
+        yield Vertex(id=msg.customer_id, label="Customer", props={"name": msg.name})
+        yield Vertex(id=msg.order_id, label="Order", props={"total": msg.total})
+        yield Edge(label="PLACED", from_id=msg.customer_id, to_id=msg.order_id)
+
+    return worker, clients
+
+
+@pytest.fixture
+async def client_factory(endpoint, captured):
+    """``client_factory(**config)`` -> a zero-argument factory returning one shared client."""
+    made: list[GraphClient] = []
+
+    def factory(**overrides: Any):
+        def client() -> GraphClient:
+            if not made:
+                made.append(GraphClient(local_config(endpoint, **overrides), telemetry=captured.telemetry,
+                                        rng=random.Random(5)))
+            return made[0]
+        return client
+
+    yield factory
+    for c in made:
+        await c.close()
+
+
+@pytest.fixture
+async def worker(endpoint, captured):
+    w, clients = make_worker(endpoint, captured)
+    yield w
+    for c in clients:
+        await c.close()
+
+
+def failures(response: dict[str, Any]) -> set[str]:
+    return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+
+
+def graph_state(endpoint) -> dict[str, Any]:
+    store = endpoint.store
+    return {
+        "vertices": sorted((v.id, v.label, sorted((k, sorted(map(str, vals))) for k, vals in _props(v).items()))
+                           for v in store.vertices()),
+        "edges": sorted((e.id, e.label) for e in store.edges()),
+    }
+
+
+def _props(element: Any) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for key, vps in element.properties.items():
+        out[key] = [getattr(vp, "value", vp) for vp in (vps if isinstance(vps, list) else [vps])]
+    return out
+
+
+async def test_batch_of_messages_merges_into_few_requests(endpoint, worker, captured):
+    records = [sqs_record(order(i), message_id=f"m{i}") for i in range(10)]
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == set()
+    # 1 shared customer + 10 orders in one request, 10 edges in another.
+    assert endpoint.stats.write_requests == 2
+    assert endpoint.store.vertex_count() == 11 and endpoint.store.edge_count() == 10
+    assert captured.values("RequestsPerBatch") == [2.0]
+    assert captured.count("UpsertsWritten", Kind="vertex") == 11
+    assert captured.count("UpsertsWritten", Kind="edge") == 10
+    assert captured.count("MessagesSucceeded") == 10
+
+
+async def test_request_limits_split_the_batch(endpoint, captured):
+    worker, clients = make_worker(endpoint, captured, max_upserts_per_request=4)
+    records = [sqs_record(order(i), message_id=f"m{i}") for i in range(10)]
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == set()
+    assert endpoint.stats.write_requests == 3 + 3  # ceil(11/4) vertex + ceil(10/4) edge requests
+    await clients[0].close()
+
+
+async def test_redelivered_batch_changes_nothing(endpoint, worker):
+    records = [sqs_record(order(i, name=f"name-{i % 3}"), message_id=f"m{i}") for i in range(6)]
+    assert failures(await worker.process(sqs_event(records), LocalLambdaContext())) == set()
+    before = graph_state(endpoint)
+    assert failures(await worker.process(sqs_event(records), LocalLambdaContext())) == set()
+    assert graph_state(endpoint) == before
+    # The customer's name converged on the last message's value (single cardinality on match).
+    assert [vp.value for vp in endpoint.store.vertex("c-1").properties["name"]] == ["name-2"]
+
+
+async def test_poison_messages_fail_alone(endpoint, worker, captured):
+    records = [
+        sqs_record(order(1), message_id="good-1"),
+        sqs_record("{not json", message_id="bad-json"),
+        sqs_record(json.dumps({"customer_id": "c-9"}), message_id="bad-model"),
+        sqs_record(order(2, customer=""), message_id="bad-upsert"),
+        sqs_record(order(3), message_id="good-2"),
+    ]
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == {"bad-json", "bad-model", "bad-upsert"}
+    assert captured.count("MessagesFailed", Reason="invalid_message") == 2
+    assert captured.count("MessagesFailed", Reason="invalid_upsert") == 1
+    assert endpoint.store.vertex("o-1") is not None and endpoint.store.vertex("o-3") is not None
+
+
+async def test_mapping_errors_fail_alone(endpoint, captured, client_factory):
+    worker = GraphWorker(service="t", config=WorkerConfig(), telemetry=captured.telemetry,
+                         client=client_factory())
+
+    @worker.upserts()
+    async def to_graph(msg: dict[str, Any]):
+        if msg["n"] == 2:
+            raise KeyError("customer")
+        if msg["n"] == 3:
+            return [Vertex(id="x", label="X", props={"bad": None})]
+        if msg["n"] == 4:
+            return ["not an upsert"]
+        return [Vertex(id=f"v{msg['n']}", label="V")]
+
+    records = [sqs_record(json.dumps({"n": n}), message_id=f"m{n}") for n in range(1, 6)]
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == {"m2", "m3", "m4"}
+    assert captured.count("MessagesFailed", Reason="mapping_error") == 1
+    assert captured.count("MessagesFailed", Reason="invalid_upsert") == 2
+    assert sorted(v.id for v in endpoint.store.vertices()) == ["v1", "v5"]
+
+
+async def test_conflict_storm_is_retried_to_success(endpoint, worker, captured):
+    endpoint.apply_settings({"inject": {"code": "ConcurrentModificationException", "count": 3}})
+    records = [sqs_record(order(i), message_id=f"m{i}") for i in range(5)]
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == set()
+    assert captured.count("ConcurrentModificationConflicts") == 3
+    assert endpoint.store.edge_count() == 5
+
+
+async def test_missing_endpoint_is_isolated_by_bisection_and_retriable(endpoint, captured, client_factory):
+    worker = GraphWorker(service="t", config=WorkerConfig(), telemetry=captured.telemetry,
+                         client=client_factory(max_attempts=1))
+
+    @worker.upserts()
+    def to_graph(msg: dict[str, Any]):
+        yield Vertex(id=msg["a"], label="Account")
+        yield Edge(label="SENT", from_id=msg["a"], to_id=msg["b"])
+
+    records = [sqs_record(json.dumps({"a": f"a{i}", "b": "a0" if i != 5 else "ghost"}), message_id=f"m{i}")
+               for i in range(8)]
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == {"m5"}
+    assert captured.count("Bisections") >= 3  # 8 edges -> 4 -> 2 -> 1
+    assert captured.count("MessagesFailed", Reason="write_failed") == 1
+    assert endpoint.store.edge_count() == 7
+    # Later the vertex arrives; the redelivered message then succeeds.
+    records2 = [sqs_record(json.dumps({"a": "ghost", "b": "a0"}), message_id="m-ghost"),
+                sqs_record(json.dumps({"a": "a5", "b": "ghost"}), message_id="m5", receive_count=2)]
+    assert failures(await worker.process(sqs_event(records2), LocalLambdaContext())) == set()
+    assert endpoint.store.edge(edge_id("SENT", "a5", "ghost")) is not None
+
+
+async def test_oversized_element_is_a_permanent_error_isolated_to_its_message(endpoint, worker, captured):
+    endpoint.apply_settings({"max_request_bytes": 20_000})
+    records = [sqs_record(order(i), message_id=f"m{i}") for i in range(4)]
+    records.append(sqs_record(order(9, customer="big", name="x" * 30_000), message_id="m-big"))
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == {"m-big"}
+    assert endpoint.stats.errors_by_code["BadRequestException"] >= 1
+    assert endpoint.store.vertex("o-3") is not None and endpoint.store.vertex("big") is None
+
+
+async def test_fifo_failure_fails_the_rest_of_its_group_only(endpoint, worker, captured):
+    fifo = "orders.fifo"
+    records = [
+        sqs_record(order(1, customer="a"), message_id="a1", group_id="A", queue=fifo),
+        sqs_record(order(1, customer="b"), message_id="b1", group_id="B", queue=fifo),
+        sqs_record("{poison", message_id="a2", group_id="A", queue=fifo),
+        sqs_record(order(3, customer="a"), message_id="a3", group_id="A", queue=fifo),
+        sqs_record(order(2, customer="b"), message_id="b2", group_id="B", queue=fifo),
+    ]
+    response = await worker.process(sqs_event(records), LocalLambdaContext())
+    assert failures(response) == {"a2", "a3"}
+    assert captured.count("MessagesFailed", Reason="fifo_blocked") == 1
+    assert endpoint.store.vertex("o-3") is None  # a3 was not applied out of order
+    assert endpoint.store.vertex("o-2") is not None  # group B went on
+
+
+async def test_deadline_guard_reports_uncommitted_messages(endpoint, captured, client_factory):
+    worker = GraphWorker(service="t", config=WorkerConfig(max_upserts_per_request=1, deadline_margin_s=1.0),
+                         telemetry=captured.telemetry, client=client_factory())
+
+    @worker.upserts()
+    def to_graph(msg: dict[str, Any]):
+        yield Vertex(id=msg["id"], label="Item")
+
+    # 20 one-element requests of 40 ms each need 0.8 s; the guard allows 1.5 s - 1.0 s margin.
+    endpoint.apply_settings({"latency_ms": 40.0})
+    records = [sqs_record(json.dumps({"id": f"v{i}"}), message_id=f"m{i}") for i in range(20)]
+    response = await worker.process(sqs_event(records), LocalLambdaContext(timeout_s=1.5))
+    failed = failures(response)
+    assert 0 < len(failed) < 20
+    assert captured.count("DeadlineStops") == 1
+    assert captured.count("MessagesFailed", Reason="deadline") == len(failed)
+    for i in range(20):
+        committed = endpoint.store.vertex(f"v{i}") is not None
+        assert committed == (f"m{i}" not in failed)  # reported exactly as committed
+    # The connection is left healthy for the next invocation, which writes the rest.
+    endpoint.apply_settings({"latency_ms": 0.0})
+    retry = [r for r in records if r["messageId"] in failed]
+    assert failures(await worker.process(sqs_event(retry), LocalLambdaContext())) == set()
+    assert endpoint.store.vertex_count() == 20
+    assert endpoint.stats.connections_total == 1
+
+
+async def test_spans_links_and_metrics(endpoint, worker, captured):
+    trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    records = [
+        sqs_record(order(1), message_id="m1", trace_header=trace_header, sent_timestamp_ms=1),
+        sqs_record(order(2), message_id="m2", message_attributes={"traceparent": string_attribute(traceparent)}),
+    ]
+    context = LocalLambdaContext(function_name="orders-fn")
+    await worker.process(sqs_event(records), context)
+    invocation = captured.spans("orders-fn")[0]
+    assert invocation.attributes["faas.trigger"] == "pubsub"
+    assert invocation.attributes["faas.invocation_id"] == context.aws_request_id
+    assert isinstance(invocation.attributes["faas.coldstart"], bool)
+    process = captured.spans("graphworker-queue process")[0]
+    assert process.parent.span_id == invocation.context.span_id
+    assert process.attributes["messaging.system"] == "aws_sqs"
+    assert process.attributes["messaging.batch.message_count"] == 2
+    linked = {(link.context.trace_id, link.context.span_id) for link in process.links}
+    assert linked == {(0x5759E988BD862E3FE1BE46A994272793, 0x53995C3F42CD8AD8),
+                      (0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331)}
+    requests = captured.spans("gremlin upsert batch of 2")
+    assert requests and all(s.parent.span_id == process.context.span_id for s in requests[:1])
+    ages = captured.values("MessageAge")
+    assert len(ages) == 2 and max(ages) > 1_000_000  # m1 was "sent" at the epoch
+    assert captured.values("BatchSize") == [2.0]
+
+
+async def test_mergev_keys_and_edge_ids_are_deterministic(endpoint, worker):
+    records = [sqs_record(order(7), message_id="m7")]
+    await worker.process(sqs_event(records), LocalLambdaContext())
+    edge = endpoint.store.edge(edge_id("PLACED", "c-1", "o-7"))
+    assert edge is not None and edge.label == "PLACED"
+    assert (edge.out_v.id, edge.in_v.id) == ("c-1", "o-7")
+    assert edge_id("PLACED", "c-1", "o-7") == edge_id("PLACED", "c-1", "o-7") != edge_id("PLACED", "o-7", "c-1")
+
+
+def test_sync_handler_keeps_one_connection_across_invocations(monkeypatch):
+    from gwlocal.gremlin_server.thread import EndpointThread
+
+    with EndpointThread() as ep:
+        monkeypatch.setenv("NEPTUNE_ENDPOINT", f"ws://127.0.0.1:{ep.port}/gremlin")
+        monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+        worker = GraphWorker(service="sync")
+
+        @worker.upserts(model=OrderPlaced)
+        def to_graph(msg: OrderPlaced):
+            yield Vertex(id=msg.order_id, label="Order")
+
+        for i in range(3):
+            response = worker.handler(sqs_event([sqs_record(order(i), message_id=f"m{i}")]), LocalLambdaContext())
+            assert response == {"batchItemFailures": []}
+        assert ep.control.stats()["connections"]["total"] == 1
+        assert ep.control.stats()["vertices"] == 3
+        from framework import lifecycle
+        from framework import worker as worker_module
+
+        assert worker_module._loop is not None
+        worker_module._loop.run_until_complete(lifecycle.close_client())
