@@ -13,6 +13,7 @@ time out, since open connections count against the instance's WebSocket limit.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import signal
 import time
@@ -26,6 +27,7 @@ from .config import GraphConfig
 _client: GraphClient | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
 _hook_installed = False
+_atexit_installed = False
 
 
 class LambdaContextLike(Protocol):
@@ -44,7 +46,7 @@ def get_client(config: GraphConfig | None = None, **kwargs: Any) -> GraphClient:
     call. Call from inside the event loop that will run the handler's requests; a client made
     on another (closed) loop is abandoned and replaced.
     """
-    global _client, _client_loop
+    global _client, _client_loop, _atexit_installed
     loop = asyncio.get_running_loop()
     if _client is not None and (_client_loop is not loop or _client.closed):
         _client = None
@@ -52,6 +54,9 @@ def get_client(config: GraphConfig | None = None, **kwargs: Any) -> GraphClient:
         _client = GraphClient(config or GraphConfig.from_env(), **kwargs)
         _client_loop = loop
         install_shutdown_hook()
+        if not _atexit_installed:  # local scripts end without SIGTERM: close at interpreter exit too
+            atexit.register(close_on_shutdown)
+            _atexit_installed = True
     return _client
 
 

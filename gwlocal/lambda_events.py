@@ -46,7 +46,7 @@ def sqs_record(body: str, *, queue: str = "graphworker-queue", message_id: str |
         "body": body,
         "attributes": attributes,
         "messageAttributes": message_attributes or {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),  # SQS's own body checksum
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn(queue, region=region, account=account),
         "awsRegion": region,
