@@ -121,6 +121,7 @@ async def call_with_retries(
         giveup=giveup,
         on_backoff=before_sleep,
         raise_on_giveup=True,
+        logger=None,  # retries are reported as metrics and span events, not as log lines
         base=2,
         factor=policy.base_s,
         max_value=policy.max_backoff_s,

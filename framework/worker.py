@@ -65,7 +65,6 @@ from .worker_config import WorkerConfig
 
 Mapper = Callable[[Any], Iterable[Upsert]] | Callable[[Any], Any]
 
-_cold_start = True
 _loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -105,6 +104,8 @@ class GraphWorker:
         self.logger = logger or Logger(service=service)
         self._model: type[BaseModel] | None = None
         self._mapper: Mapper | None = None
+        self.cold = True
+        """True until the first invocation: one worker per execution context, so this is its cold start."""
         self.handler: Callable[[dict[str, Any], Any], PartialItemFailureResponse] = (
             self.logger.inject_lambda_context(self._handle, clear_state=True))
 
@@ -138,14 +139,20 @@ class GraphWorker:
             _loop = asyncio.new_event_loop()
         return _loop.run_until_complete(self.process(event, context))
 
-    async def process(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-        """Process one SQS event on the running loop; returns Powertools' partial batch response."""
+    async def process(self, event: dict[str, Any], context: Any, *,
+                      client: GraphClient | None = None) -> PartialItemFailureResponse:
+        """Process one SQS event on the running loop; returns Powertools' partial batch response.
+
+        ``client``: the graph client for this call; default: the worker's ``client`` factory, else
+        the execution context's client (:func:`framework.lifecycle.get_client`).
+        """
         if self._mapper is None:
             raise GraphWorkerError("no upserts function registered: decorate one with @worker.upserts(...)")
         records = event.get("Records") if isinstance(event, dict) else None
         if not isinstance(records, list):
             raise ValueError("not an SQS event: expected a dict with a 'Records' list")
-        client = self._client_factory() if self._client_factory else lifecycle.get_client()
+        if client is None:
+            client = self._client_factory() if self._client_factory else lifecycle.get_client()
         telemetry = self._telemetry or client.telemetry
         processor = GraphBatchProcessor(self, client, telemetry, context)
         with processor(records, processor.record_handler, context):
@@ -232,8 +239,7 @@ class GraphBatchProcessor(AsyncBatchProcessor):
         return message.message_id
 
     async def process_records(self) -> None:
-        global _cold_start
-        cold, _cold_start = _cold_start, False
+        cold, self.worker.cold = self.worker.cold, False
         self._written = asyncio.get_running_loop().create_future()
         self._messages = {}
         for index, raw in enumerate(self.records):

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from .gremlin_server import cli as gremlin_server_cli
+from .local import cli as local_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="graphworker local tooling: run the pipeline and its stand-ins on one machine.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    local_cli.register(sub)
     gremlin_server_cli.register(sub)
     return parser
 

@@ -35,7 +35,10 @@ Those differences (the README copies this list):
 
 Known gaps of the stand-in (not Neptune behaviour): a read sees writes of other transactions that
 are still open (Neptune reads a snapshot); steps outside :data:`SUPPORTED_STEPS` (``repeat``,
-``path``, ``choose``, ``aggregate`` ...) and ``TextP.regex`` are refused rather than emulated.
+``path``, ``choose``, ``aggregate``, ``skip`` ...), ``TextP.regex`` and ``limit``/``range``/``tail``
+with ``Scope.local`` are refused rather than emulated. Traversers are never bulked, so a
+``local()``/``flatMap()`` after ``barrier()`` sees each object once per traverser where TinkerPop
+would see one bulked traverser; and ``select(keys)`` of a Map gives a List (TinkerPop: a Set).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gremlin_python.process.traversal import Binding, Bytecode, Column, Order, T, Traversal
+from gremlin_python.process.traversal import Binding, Bytecode, Cardinality, Column, Order, T, Traversal
 
 from . import merge, steps_branch, steps_filter, steps_graph, steps_map, steps_mutate
 from .failures import lambda_rejected, malformed, unsupported_step
@@ -31,7 +31,7 @@ _FACTORIES: dict[str, Callable[[Build], Step]] = {
 }
 
 MODULATORS = frozenset({"as", "by", "option", "from", "to"})
-START_STEPS = frozenset({"V", "E", "addV", "addE", "inject", "mergeV", "mergeE"})
+START_STEPS = frozenset({"V", "E", "addV", "addE", "inject", "mergeV", "mergeE", "union"})
 SUPPORTED_STEPS: tuple[str, ...] = tuple(sorted(set(_FACTORIES) | MODULATORS))
 """Every step name (as in bytecode) the engine executes; anything else is refused."""
 
@@ -75,6 +75,7 @@ def compile_traversal(bytecode: Bytecode, *, root: bool = True) -> Pipeline:
         first = instructions[0][0]
         if first not in START_STEPS:
             raise malformed(f"A traversal cannot start with {first}(); start with one of {sorted(START_STEPS)}")
+    instructions = infix_connectives(instructions, root=root)
     for index, instruction in enumerate(instructions):
         name = instruction[0]
         args = [normalise(a, name) for a in instruction[1:]]
@@ -92,6 +93,51 @@ def compile_traversal(bytecode: Bytecode, *, root: bool = True) -> Pipeline:
             raise malformed("property(T.id|T.label, ...) is only allowed directly after addV()/addE()")
         steps.append(step)
     return Pipeline(steps)
+
+
+def _is_marker(instruction: list[Any], name: str) -> bool:
+    return len(instruction) == 1 and instruction[0] == name
+
+
+def _split(instructions: list[list[Any]], name: str) -> list[list[list[Any]]]:
+    parts: list[list[list[Any]]] = [[]]
+    for instruction in instructions:
+        if _is_marker(instruction, name):
+            parts.append([])
+        else:
+            parts[-1].append(instruction)
+    return parts
+
+
+def _bytecode(instructions: list[list[Any]]) -> Bytecode:
+    bc = Bytecode()
+    bc.step_instructions = [list(i) for i in instructions]
+    return bc
+
+
+def _conjunction(instructions: list[list[Any]], name: str) -> list[list[Any]]:
+    parts = _split(instructions, name)
+    if len(parts) == 1:
+        return instructions
+    return [[name, *(_bytecode(part) for part in parts)]]
+
+
+def infix_connectives(instructions: list[list[Any]], *, root: bool) -> list[list[Any]]:
+    """TinkerPop's ``ConnectiveStrategy``: the infix ``a.and().b`` / ``a.or().b`` (an ``and``/``or``
+    step without arguments) becomes ``and(a, b)`` / ``or(a, b)``; ``and`` binds tighter than ``or``.
+
+    Everything before the marker (back to the start step of a root traversal) is the left operand
+    and everything after it the right one, as in TinkerPop: ``__.out('a').and().out('c').or()
+    .out('d')`` is ``__.or(__.and(__.out('a'), __.out('c')), __.out('d'))``.
+    """
+    if not any(_is_marker(i, "and") or _is_marker(i, "or") for i in instructions):
+        return instructions
+    keep = 1 if root and instructions else 0
+    head, body = instructions[:keep], instructions[keep:]
+    if any(_is_marker(i, "or") for i in body):
+        operands = [_bytecode(_conjunction(part, "and")) for part in _split(body, "or")]
+        return [*head, ["or", *operands]]
+    return [*head, *_conjunction(body, "and")]
 
 
 def _child(bytecode: Any) -> Pipeline:
@@ -114,6 +160,12 @@ def _modulate(steps: list[Step], name: str, args: list[Any]) -> None:
     elif name == "by":
         _previous(steps, name).add_by(parse_by(args))
     elif name == "option":
+        if len(args) == 3 and isinstance(args[2], Cardinality):
+            # option(Merge.onCreate|onMatch, Map, Cardinality): the cardinality of the Map's plain values
+            token, value, cardinality = args
+            _previous(steps, name).add_option(
+                token, _child(value) if isinstance(value, Bytecode) else value, cardinality)
+            return
         if len(args) != 2:
             raise malformed(f"option() takes a token and a value, got {args!r}")
         token, value = args

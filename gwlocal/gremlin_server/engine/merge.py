@@ -75,17 +75,32 @@ class MergeStep(Step):
         self.merge = merge
         self.is_start = is_start
         self.options: dict[Merge, dict[Any, Any] | Pipeline | None] = {}
+        self.option_cardinality: dict[Merge, Cardinality] = {}
 
     @property
     def allowed_options(self) -> tuple[Merge, ...]:
         return (Merge.on_create, Merge.on_match)
 
-    def add_option(self, token: Any, value: Any) -> None:
+    def add_option(self, token: Any, value: Any, cardinality: Cardinality | None = None) -> None:
         if token not in self.allowed_options:
             raise malformed(f"option({token}) is not valid for {self.name}()")
         if token in self.options:
             raise malformed(f"{self.name}() already has option({token.name})")
+        if cardinality is not None:
+            if token not in (Merge.on_create, Merge.on_match):
+                raise malformed(f"option({token.name}) does not take a cardinality")
+            self.option_cardinality[token] = cardinality
         self.options[token] = value
+
+    def _option_map(self, ctx: Context, token: Merge, t: Traverser, what: str) -> dict[Any, Any]:
+        """An onCreate/onMatch map; ``option(token, Map, Cardinality)`` gives its plain String-keyed
+        values that cardinality (values already wrapped, e.g. ``single(x)``, keep theirs)."""
+        m = self._materialise(ctx, self.options[token], t, what)
+        cardinality = self.option_cardinality.get(token)
+        if cardinality is None:
+            return m
+        return {k: CardValue(cardinality, v) if isinstance(k, str) and not isinstance(v, CardValue) and v is not None
+                else v for k, v in m.items()}
 
     # ----------------------------------------------------------------- maps
     def _materialise(
@@ -127,7 +142,7 @@ class MergeStep(Step):
     def _on_create(self, ctx: Context, t: Traverser, search: dict[Any, Any], tokens: tuple[Any, ...]) -> dict[Any, Any]:
         if Merge.on_create not in self.options:
             return dict(search)
-        extra = self._materialise(ctx, self.options[Merge.on_create], t, "option(onCreate)")
+        extra = self._option_map(ctx, Merge.on_create, t, "option(onCreate)")
         self._validate(extra, tokens, on_match=False)
         for k, v in extra.items():
             if k in search and not (v == search[k] or equals(_plain(v), _plain(search[k]))):
@@ -141,7 +156,7 @@ class MergeStep(Step):
             return None
         # Start-step form: the onMatch traversal runs on the matched element (TinkerPop 3.6+).
         origin = t.split(element) if self.is_start else t
-        m = self._materialise(ctx, self.options[Merge.on_match], origin, "option(onMatch)")
+        m = self._option_map(ctx, Merge.on_match, origin, "option(onMatch)")
         self._validate(m, (), on_match=True)
         return m
 

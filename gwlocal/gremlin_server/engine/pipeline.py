@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from gremlin_python.process.traversal import Column, Order, T
+from gremlin_python.process.traversal import Cardinality, Column, Order, T
 
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty, MapEntry, property_values
@@ -40,7 +40,7 @@ class Step:
     def add_by(self, by: By) -> None:
         raise malformed(f"by() cannot modulate {self.name}()")
 
-    def add_option(self, token: Any, value: Any) -> None:
+    def add_option(self, token: Any, value: Any, cardinality: Cardinality | None = None) -> None:
         raise malformed(f"option() cannot modulate {self.name}()")
 
     def set_endpoint(self, direction: str, value: Any) -> None:

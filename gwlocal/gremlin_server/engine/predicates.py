@@ -8,7 +8,7 @@ rather than letting it through.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from gremlin_python.process.traversal import P, TextP
@@ -136,22 +136,45 @@ def validate(p: P) -> None:
         validate(p.value)
 
 
-def map_values(p: P, fn: Callable[[Any], Any]) -> P:
-    """A copy of ``p`` with every leaf operand passed through ``fn`` (``where(eq('a'))`` labels)."""
+_TWO_OPERANDS = frozenset({"between", "inside", "outside"})
+_COLLECTIONS = (list, tuple, set, frozenset)
+
+
+def scope_keys(p: P) -> list[Any]:
+    """The ``as()``/side-effect keys a ``where(P)`` predicate names, in TinkerPop's order.
+
+    As ``WherePredicateStep`` does: a leaf names one key, and when its operand is a collection
+    (``within('a')`` is ``within(['a'])``) the key is the collection's first item. ``between``/
+    ``inside``/``outside`` name two (they are and/or of two comparisons in TinkerPop).
+    """
+    if p.operator in ("and", "or"):
+        return scope_keys(p.value) + scope_keys(p.other)
+    if p.operator == "not":
+        return scope_keys(p.value)
+    if p.operator in _TWO_OPERANDS:
+        low, high = _bounds(p)
+        return [low, high]
+    value = p.value
+    if isinstance(value, _COLLECTIONS):
+        items = list(value)
+        return items[:1]
+    return [value]
+
+
+def bind_scope_values(p: P, values: Iterator[Any]) -> P:
+    """A copy of ``p`` whose operands are the values of its :func:`scope_keys`, in the same order.
+
+    The value of a collection operand's key replaces the whole collection: ``where(within('a'))``
+    with ``a = ['josh', 'peter']`` tests ``within(['josh', 'peter'])`` (TinkerPop's ``setValue``).
+    """
     cls = type(p)
     if p.operator in ("and", "or"):
-        return cls(p.operator, map_values(p.value, fn), map_values(p.other, fn))
+        return cls(p.operator, bind_scope_values(p.value, values), bind_scope_values(p.other, values))
     if p.operator == "not":
-        return cls(p.operator, map_values(p.value, fn))
-    value = [fn(v) for v in p.value] if isinstance(p.value, list) else fn(p.value)
-    other = None if p.other is None else fn(p.other)
-    return cls(p.operator, value, other)
-
-
-def leaf_operands(p: P) -> list[Any]:
-    if p.operator in ("and", "or"):
-        return leaf_operands(p.value) + leaf_operands(p.other)
-    if p.operator == "not":
-        return leaf_operands(p.value)
-    values = list(p.value) if isinstance(p.value, list) else [p.value]
-    return values + ([] if p.other is None else [p.other])
+        return cls(p.operator, bind_scope_values(p.value, values))
+    if p.operator in _TWO_OPERANDS:
+        return cls(p.operator, next(values), next(values))
+    value = next(values)
+    if isinstance(p.value, _COLLECTIONS) and p.operator in ("within", "without"):
+        value = list(value) if isinstance(value, _COLLECTIONS) else [value]
+    return cls(p.operator, value)

@@ -12,8 +12,8 @@ from gremlin_python.process.traversal import Bytecode, P, Scope, T
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty, has_property, label_matches, property_values, reference_id
 from .failures import invalid_parameter, malformed, unsupported
-from .pipeline import IDENTITY, Build, By, Pipeline, Step, select_value
-from .predicates import leaf_operands, map_values, passes, validate
+from .pipeline import IDENTITY, Build, By, Pipeline, Step, ring, select_value
+from .predicates import bind_scope_values, passes, scope_keys, validate
 from .traverser import Context, Traverser
 from .values import freeze
 
@@ -122,41 +122,43 @@ class TraversalFilterStep(FilterStep):
 
 
 class WherePredicateStep(FilterStep):
-    """``where(P)`` / ``where('a', P)``: P's operands are ``as()`` labels; ``by()`` projects both sides."""
+    """``where(P)`` / ``where('a', P)``: P's operands are ``as()`` labels (or side-effect keys).
+
+    The ``by()``s form TinkerPop's traversal ring: the first projects the start object, the next
+    ones project the operands in order, round-robin (``where('a', gt('b').or(eq('b'))).by('age')
+    .by('age').by(in('knows').values('age'))``). An unproductive projection filters the traverser.
+    """
 
     def __init__(self, name: str, start_key: str | None, predicate: P) -> None:
         super().__init__(name)
         self.start_key = start_key
         self.predicate = predicate
+        self.keys = scope_keys(predicate)
         self.bys: list[By] = []
 
     def add_by(self, by: By) -> None:
-        if len(self.bys) == 2:
-            raise malformed("where() takes at most two by() modulators")
         self.bys.append(by)
 
     def keep(self, ctx: Context, t: Traverser) -> bool:
-        start_by = self.bys[0] if self.bys else IDENTITY
-        value_by = self.bys[-1] if self.bys else IDENTITY
         if self.start_key is None:
             start_obj = t.obj
         else:
             found, start_obj = select_value(t, ctx, self.start_key)
             if not found:
                 return False
-        ok, start = start_by.project(ctx, t.split(start_obj))
+        ok, start = ring(self.bys, 0).project(ctx, t.split(start_obj))
         if not ok:
             return False
-        resolved: dict[str, Any] = {}
-        for label in leaf_operands(self.predicate):
-            found, obj = select_value(t, ctx, label)
+        values: list[Any] = []
+        for i, key in enumerate(self.keys, start=1):
+            found, obj = select_value(t, ctx, key)
             if not found:
                 return False
-            ok, value = value_by.project(ctx, t.split(obj))
+            ok, value = ring(self.bys, i).project(ctx, t.split(obj))
             if not ok:
                 return False
-            resolved[label] = value
-        return passes(map_values(self.predicate, lambda label: resolved[label]), start)
+            values.append(value)
+        return passes(bind_scope_values(self.predicate, iter(values)), start)
 
 
 class DedupStep(Step):
@@ -251,6 +253,8 @@ def _value_test(b: Build, value: Any) -> P | Pipeline:
 
 
 def _key(b: Build, key: Any) -> Any:
+    if key is None:
+        return key  # property keys are Strings: has(null, v) matches nothing (TinkerPop "Has Step")
     if isinstance(key, str) or key in (T.id, T.id_, T.label, T.key, T.value):
         return key
     raise invalid_parameter(f"{b.name}() key must be a String or a T token, got {key!r}")

@@ -232,12 +232,18 @@ def _sum(values: list[Any], step: str) -> Any:
 
 
 def _reduce(name: str, values: list[Any]) -> tuple[bool, Any]:
-    """Reduce a list for count/sum/max/min/mean; (False, None) when there is no result."""
+    """Reduce a list for count/sum/max/min/mean; (False, None) when there is no result.
+
+    TinkerPop 3.7 ("Sum Step", "Max Step" ...): ``null``s are ignored, but if every value is
+    ``null`` the result is ``null``; an empty input has no result at all.
+    """
     if name == "count":
         return True, long(len(values))
+    if not values:
+        return False, None
     present = [v for v in values if v is not None]
     if not present:
-        return False, None
+        return True, None
     if name == "sum":
         return True, _sum(present, name)
     if name == "mean":
@@ -385,13 +391,21 @@ class OrderStep(Step):
                 rows.sort(key=_column_key(i), reverse=order is Order.desc)
         return [row[0] for row in rows]
 
+    def _sort_local(self, ctx: Context, t: Traverser) -> Any:
+        """``order(local)``: a collection becomes a sorted list, a Map a Map with its entries sorted
+        (``by(values, desc)``, ``by(keys)``); anything else passes unchanged (TinkerPop "Order Step")."""
+        obj = t.obj
+        if isinstance(obj, dict):
+            entries = [t.split(MapEntry(k, v)) for k, v in obj.items()]
+            return {e.obj.key: e.obj.value for e in self._sort(ctx, entries)}
+        if isinstance(obj, list | tuple | set | frozenset):
+            return [x.obj for x in self._sort(ctx, [t.split(x) for x in obj])]
+        return obj
+
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         if self.scope is Scope.local:
             for t in stream:
-                if not isinstance(t.obj, list | tuple):
-                    raise unsupported("order(local) on a non-list")
-                items = [t.split(x) for x in t.obj]
-                yield t.split([x.obj for x in self._sort(ctx, items)])
+                yield t.split(self._sort_local(ctx, t))
             return
         yield from self._sort(ctx, list(stream))
 

@@ -136,7 +136,9 @@ def freeze(x: Any) -> Any:
     if isinstance(x, VertexPropertyRecord):
         return ("vp", x.id)
     if isinstance(x, EdgeProperty):
-        return ("p", x.edge.id, x.key, freeze(x.value))
+        # A Property is equal to another with the same key and value, whatever its element (TinkerPop
+        # "Dedup Step": g.V().bothE().properties().dedup()); a VertexProperty is a first-class element.
+        return ("p", x.key, freeze(x.value))
     if isinstance(x, list | tuple):
         return ("list", tuple(freeze(i) for i in x))
     if isinstance(x, set | frozenset):

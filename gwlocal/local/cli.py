@@ -1,0 +1,132 @@
+"""``graphworker local``: the main job. Every option is documented in ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from .loadgen import HANDLERS
+from .runner import CHAOS, CHAOS_FAILOVER_EVERY_S, LocalOptions, LocalRun
+
+
+def register(sub: Any) -> None:
+    d = LocalOptions()
+    p: argparse.ArgumentParser = sub.add_parser(
+        "local",
+        help="run the whole pipeline locally: SQS -> Lambda-like handler -> Gremlin endpoint, with a report",
+        description=(
+            "Run graphworker end to end on this machine, no AWS account and no Docker: moto's SQS server "
+            "(a queue and a DLQ wired by a redrive policy), a local event source mapping that invokes a "
+            "real handler in N execution contexts like Lambda, and the local Neptune-compatible Gremlin "
+            "endpoint. Sends a load, shows progress, and ends with a report that checks the graph holds "
+            "exactly what the valid messages asked for. Exit status 0 when the report is green."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--handler", default=d.handler,
+                   help=f"built-in example handler ({', '.join(HANDLERS)}) or a module path defining one "
+                        "GraphWorker (use with --from-file)")
+    p.add_argument("--messages", type=int, default=d.messages, help="messages to send (built-in load)")
+    p.add_argument("--rate", type=float, default=d.rate, help="messages sent per second (0: as fast as possible)")
+    p.add_argument("--from-file", type=Path, help="send these JSON lines as message bodies instead")
+    p.add_argument("--poison-rate", type=float, default=d.poison_rate,
+                   help="share of poison messages in the built-in load (they must end in the DLQ)")
+    p.add_argument("--duplicate-rate", type=float, default=d.duplicate_rate,
+                   help="share of duplicates (an earlier body sent again) in the built-in load")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="event source mapping BatchSize")
+    p.add_argument("--batching-window-s", type=float, default=d.batching_window_s,
+                   help="MaximumBatchingWindowInSeconds: how long to gather a batch after its first message")
+    p.add_argument("--concurrency", type=int, default=d.concurrency,
+                   help="ScalingConfig.MaximumConcurrency: concurrent invocations (= execution contexts)")
+    p.add_argument("--function-timeout-s", type=float, default=d.function_timeout_s,
+                   help="the function timeout: each invocation's Lambda context deadline")
+    p.add_argument("--deadline-margin-s", type=float, default=d.deadline_margin_s,
+                   help="GRAPHWORKER_DEADLINE_MARGIN_S for the handler (unless already set in the environment)")
+    p.add_argument("--visibility-timeout-s", type=int, default=d.visibility_timeout_s,
+                   help="queue visibility timeout: failed messages reappear after it (AWS advises 6x the "
+                        "function timeout; the local default is short so redeliveries happen within the run)")
+    p.add_argument("--max-receive-count", type=int, default=d.max_receive_count,
+                   help="redrive policy: receives before SQS moves a message to the DLQ")
+    p.add_argument("--idle-recycle-s", type=float, default=d.idle_recycle_s,
+                   help="recycle an execution context idle this long (next invocation is a cold start)")
+    p.add_argument("--max-invocations", type=int, default=d.max_invocations,
+                   help="recycle an execution context after this many invocations (0: never)")
+    p.add_argument("--fifo", action="store_true", help="use a FIFO queue (message groups keep their order)")
+    p.add_argument("--chaos", action="store_true",
+                   help=f"turn on the endpoint's faults: {json.dumps(CHAOS)}, a failover every "
+                        f"{CHAOS_FAILOVER_EVERY_S:g} s, drops alternating before_execute/after_commit")
+    p.add_argument("--iam", action="store_true",
+                   help="endpoint requires SigV4 (neptune-db); the framework signs every connection with local "
+                        "test credentials set as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the run")
+    p.add_argument("--output", type=Path, default=d.output,
+                   help="folder for metrics.emf.jsonl, spans.jsonl, endpoint-stats.jsonl, sqs-stats.jsonl, "
+                        "handler.log and report.json")
+    p.add_argument("--report-json", type=Path, help="also write the report (stable keys, see README) here")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed for the load, ids and chaos draws")
+    p.add_argument("--gremlin-endpoint", help="use this Gremlin endpoint (ws://host:port/gremlin, a graphworker "
+                                              "gremlin-server) instead of starting one")
+    p.add_argument("--sqs-endpoint", help="use this SQS endpoint URL (e.g. a running moto server) instead of "
+                                          "starting one")
+    p.add_argument("--max-duration-s", type=float, default=d.max_duration_s,
+                   help="give up (and report not finished) after this long")
+    p.add_argument("--no-progress", action="store_true", help="do not print the progress line")
+    p.set_defaults(run=run)
+
+
+def options_from_args(args: argparse.Namespace) -> LocalOptions:
+    return LocalOptions(
+        handler=args.handler, messages=args.messages, rate=args.rate, from_file=args.from_file,
+        poison_rate=args.poison_rate, duplicate_rate=args.duplicate_rate, batch_size=args.batch_size,
+        batching_window_s=args.batching_window_s, concurrency=args.concurrency,
+        function_timeout_s=args.function_timeout_s, deadline_margin_s=args.deadline_margin_s,
+        visibility_timeout_s=args.visibility_timeout_s, max_receive_count=args.max_receive_count,
+        idle_recycle_s=args.idle_recycle_s, max_invocations=args.max_invocations, fifo=args.fifo,
+        chaos=args.chaos, iam=args.iam, output=args.output, report_json=args.report_json, seed=args.seed,
+        gremlin_endpoint=args.gremlin_endpoint, sqs_endpoint=args.sqs_endpoint,
+        max_duration_s=args.max_duration_s, progress=not args.no_progress,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("gremlinpython").setLevel(logging.CRITICAL)
+    report = asyncio.run(LocalRun(options_from_args(args)).run())
+    print()
+    print_report(report)
+    return 0 if report["ok"] else 1
+
+
+def print_report(r: dict[str, Any]) -> None:
+    check = r["graph_check"]
+    lat, inv = r["latency_ms"], r["invocation_ms"]
+    rows = [
+        ("messages sent", f"{r['messages_sent']} ({r['valid_messages']} valid, {r['poison_sent']} poison, "
+                          f"{r['duplicates_sent']} duplicates)"),
+        ("committed", r["committed"]),
+        ("failed (not committed)", r["failed"]),
+        ("in DLQ", f"{r['in_dlq']} (poison in DLQ: {r['poison_in_dlq']}/{r['poison_sent']})"),
+        ("lost valid messages", r["lost"]),
+        ("duplicates absorbed", r["duplicates_absorbed"]),
+        ("graph", f"{r['vertices']} vertices, {r['edges']} edges"),
+        ("gremlin requests", f"{r['gremlin_requests']} ({r['requests_per_message']} per committed message)"),
+        ("message latency ms", f"p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}"),
+        ("invocation ms", f"p50 {inv['p50']}  p95 {inv['p95']}  p99 {inv['p99']}"),
+        ("invocations", f"{r['invocations']} ({r['cold_starts']} cold starts, {r['contexts_recycled']} recycled, "
+                        f"{r['failed_invocations']} failed)"),
+        ("conflicts / retries / reconnects", f"{r['conflicts']} / {r['retries']} / {r['reconnects']}"),
+        ("graph check", f"{'OK' if check['ok'] else 'FAILED'}: expected {check['expected']}, found "
+                        f"{check['found']}, missing {check['missing']}, unexpected {check['unexpected']}"),
+        ("duration", f"{r['duration_s']} s" + ("" if r["finished"] else " (did not finish)")),
+        ("output", r["output_dir"]),
+    ]
+    if r["iam"]:
+        sig = r["sigv4_signing_ms"]
+        rows.insert(-3, ("SigV4 signing ms", f"p50 {sig['p50']}  p95 {sig['p95']}  p99 {sig['p99']}"))
+    width = max(len(k) for k, _ in rows)
+    print(f"graphworker local report: {'GREEN' if r['ok'] else 'RED'}")
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")

@@ -1,0 +1,126 @@
+"""A local event source mapping that behaves like Lambda's for SQS.
+
+Each poller is one unit of concurrency (Lambda's ``MaximumConcurrency``): it long-polls the
+queue, gathers up to ``batch_size`` messages within the batching window, invokes the handler in
+its execution context with an event in Lambda's exact shape, deletes the messages not listed in
+``batchItemFailures`` and leaves the rest to reappear after the visibility timeout (and, after
+``maxReceiveCount`` receives, to be moved to the DLQ by SQS). An invocation that times out or
+raises deletes nothing, as on Lambda.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .contexts import ExecutionContext, InvocationResult
+from .sqs import LocalQueues, to_lambda_record
+
+
+@dataclass
+class EsmStats:
+    invocations: int = 0
+    cold_starts: int = 0
+    recycled: int = 0
+    failed_invocations: int = 0
+    reported_failures: int = 0
+    committed: dict[str, float] = field(default_factory=dict)
+    """Message id -> end-to-end latency in ms (SentTimestamp to deletion)."""
+    invocation_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class EventSourceMapping:
+    def __init__(self, queues: LocalQueues, new_context: Callable[[int], ExecutionContext], *, concurrency: int,
+                 batch_size: int, batching_window_s: float, idle_recycle_s: float, max_invocations: int) -> None:
+        self.queues = queues
+        self.new_context = new_context
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self.batching_window_s = batching_window_s
+        self.idle_recycle_s = idle_recycle_s
+        self.max_invocations = max_invocations
+        self.stats = EsmStats()
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._contexts: dict[int, ExecutionContext] = {}
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._poller(i), name=f"esm-poller-{i}") for i in range(self.concurrency)]
+
+    def check(self) -> None:
+        """Raise the first poller crash, if any (a crashed poller would silently stop consuming)."""
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise RuntimeError(f"event source mapping {task.get_name()} crashed") from task.exception()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for context in list(self._contexts.values()):
+            await context.close()
+        self._contexts.clear()
+
+    async def _poller(self, slot: int) -> None:
+        while not self._stop.is_set():
+            messages = await self._collect()
+            if not messages:
+                continue
+            context = await self._context(slot)
+            event = {"Records": [to_lambda_record(m, queue_arn=self.queues.arn, region=self.queues.region)
+                                 for m in messages]}
+            result = await context.invoke(event)
+            await self._settle(messages, result)
+
+    async def _collect(self) -> list[dict[str, object]]:
+        """One batch: up to batch_size messages, waiting at most the batching window after the first."""
+        batch: list[dict[str, object]] = []
+        first_at: float | None = None
+        while len(batch) < self.batch_size and not self._stop.is_set():
+            if first_at is not None and time.monotonic() - first_at >= self.batching_window_s:
+                break
+            wait = 0 if first_at is not None else 1
+            received = await self.queues.receive(self.batch_size - len(batch), wait_s=wait)
+            if not received:
+                if first_at is None:
+                    return batch  # nothing arrived during the long poll: poll again (or stop)
+                await asyncio.sleep(min(0.05, self.batching_window_s))
+                continue
+            if first_at is None:
+                first_at = time.monotonic()
+            batch.extend(received)
+        return batch
+
+    async def _context(self, slot: int) -> ExecutionContext:
+        context = self._contexts.get(slot)
+        if context is not None:
+            idle = time.monotonic() - context.last_used
+            if (self.max_invocations and context.invocations >= self.max_invocations) or idle > self.idle_recycle_s:
+                await context.close()
+                self.stats.recycled += 1
+                context = None
+        if context is None:
+            context = self.new_context(slot)
+            self._contexts[slot] = context
+        return context
+
+    async def _settle(self, messages: list[dict[str, object]], result: InvocationResult) -> None:
+        stats = self.stats
+        stats.invocations += 1
+        stats.cold_starts += int(result.cold)
+        stats.invocation_ms.append(result.duration_ms)
+        if result.response is None:
+            stats.failed_invocations += 1
+            if result.error:
+                stats.errors.append(result.error)
+            return
+        failed = {f["itemIdentifier"] for f in result.response.get("batchItemFailures", [])}
+        stats.reported_failures += len(failed)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        await self.queues.delete([str(m["ReceiptHandle"]) for m in done])
+        now_ms = time.time() * 1000
+        for message in done:
+            sent = int(str(message.get("Attributes", {}).get("SentTimestamp", now_ms)))  # type: ignore[union-attr]
+            stats.committed.setdefault(str(message["MessageId"]), max(now_ms - sent, 0.0))
