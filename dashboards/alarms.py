@@ -213,7 +213,7 @@ DLQ_NOT_EMPTY = AlarmDef(
 )
 
 NEPTUNE_PENDING_REQUESTS = AlarmDef(
-    key="PendingRequests", title="Neptune pending requests", parameter="NeptunePendingRequestsAlarm",
+    key="PendingRequests", title="Neptune pending requests", parameter="NeptunePendingRequestsAlarmRequests",
     default=10.0, unit="requests", scope="cluster",
     signal=Query(aws.NEPTUNE_PENDING, "Maximum"),
     in_composite=True,
@@ -224,7 +224,7 @@ NEPTUNE_PENDING_REQUESTS = AlarmDef(
 )
 
 LAMBDA_THROTTLES = AlarmDef(
-    key="LambdaThrottles", title="Lambda throttles", parameter="LambdaThrottlesAlarm", default=0.0,
+    key="LambdaThrottles", title="Lambda throttles", parameter="LambdaThrottlesAlarmInvocations", default=0.0,
     unit="invocations", scope="function",
     signal=Query(aws.LAMBDA_THROTTLES, "Sum"),
     pages=True,

@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .contexts import ExecutionContext, InvocationResult
 from .sqs import LocalQueues, to_lambda_record
@@ -74,9 +75,9 @@ class EventSourceMapping:
             result = await context.invoke(event)
             await self._settle(messages, result)
 
-    async def _collect(self) -> list[dict[str, object]]:
+    async def _collect(self) -> list[dict[str, Any]]:
         """One batch: up to batch_size messages, waiting at most the batching window after the first."""
-        batch: list[dict[str, object]] = []
+        batch: list[dict[str, Any]] = []
         first_at: float | None = None
         while len(batch) < self.batch_size and not self._stop.is_set():
             if first_at is not None and time.monotonic() - first_at >= self.batching_window_s:
@@ -106,7 +107,7 @@ class EventSourceMapping:
             self._contexts[slot] = context
         return context
 
-    async def _settle(self, messages: list[dict[str, object]], result: InvocationResult) -> None:
+    async def _settle(self, messages: list[dict[str, Any]], result: InvocationResult) -> None:
         stats = self.stats
         stats.invocations += 1
         stats.cold_starts += int(result.cold)
@@ -122,5 +123,5 @@ class EventSourceMapping:
         await self.queues.delete([str(m["ReceiptHandle"]) for m in done])
         now_ms = time.time() * 1000
         for message in done:
-            sent = int(str(message.get("Attributes", {}).get("SentTimestamp", now_ms)))  # type: ignore[union-attr]
+            sent = int(str(message.get("Attributes", {}).get("SentTimestamp", now_ms)))
             stats.committed.setdefault(str(message["MessageId"]), max(now_ms - sent, 0.0))

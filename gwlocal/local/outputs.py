@@ -12,10 +12,10 @@ File contract (the local dashboard reads exactly these):
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -60,9 +60,9 @@ class JsonlSpanExporter(SpanExporter):
 class CountingMetricsSink(MetricsSink):
     """A metrics sink that also keeps running totals, for the live progress line and the report."""
 
-    def __init__(self, stream: IO[str], **kwargs: Any) -> None:
+    def __init__(self, stream: TextIO, **kwargs: Any) -> None:
         super().__init__(stream=stream, **kwargs)
-        self.totals: Counter[str] = Counter()
+        self.totals: defaultdict[str, float] = defaultdict(float)
         self.values: dict[str, list[float]] = {}
 
     def add(self, metric: MetricDef, value: float, **dimensions: str) -> None:

@@ -149,10 +149,12 @@ class LocalRun:
             messages = self._load()
             log_stream = (o.output / "handler.log").open("w")
 
+            redirected: list[Any] = []
+
             def new_context(slot: int) -> ExecutionContext:
                 context = ExecutionContext(slot, self.module, config, telemetry, function_name=f"local-{o.handler}",
                                            timeout_s=o.function_timeout_s, seed=o.seed * 1000 + slot)
-                _log_to(context, log_stream)
+                redirected.append(_log_to(context, log_stream))
                 return context
 
             async with LocalQueues(sqs_url, name=f"graphworker-{o.handler}", fifo=o.fifo,
@@ -180,6 +182,9 @@ class LocalRun:
                 dlq_ids = await queues.dlq_message_ids()
                 stats = await control.stats()
                 check = await self._graph_check(config, telemetry, messages_for_check(self.state))
+            for handler in redirected:  # the logging handlers outlive the run; give them back stdout
+                if handler is not None:
+                    handler.setStream(sys.stdout)
             log_stream.close()
             provider.force_flush()
             sink.flush()
@@ -287,7 +292,7 @@ class LocalRun:
                                         .by(__.out_v().id_()).by(__.in_v().id_()), read=True)
         finally:
             await client.close()
-        found = {("vertex", v["id"], v["label"]) for v in vertices}
+        found: set[tuple[str, ...]] = {("vertex", v["id"], v["label"]) for v in vertices}
         found |= {("edge", e["id"], e["label"], e["out"], e["in"]) for e in edges}
         missing, unexpected = expected - found, found - expected
         return {"expected": len(expected), "found": len(found), "missing": len(missing),
@@ -364,8 +369,10 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(q[49], 2), "p95": round(q[94], 2), "p99": round(q[98], 2)}
 
 
-def _log_to(context: ExecutionContext, stream: Any) -> None:
+def _log_to(context: ExecutionContext, stream: Any) -> Any:
     """Send the handler's Powertools log lines to the run's handler.log instead of the terminal."""
     handler = context.worker.logger.registered_handler
     if hasattr(handler, "setStream"):
         handler.setStream(stream)
+        return handler
+    return None

@@ -15,7 +15,7 @@ from gremlin_python.driver.client import Client
 from gremlin_python.driver.protocol import GremlinServerError
 from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.strategies import ReadOnlyStrategy
-from gremlin_python.process.traversal import Cardinality, Direction, Merge, T
+from gremlin_python.process.traversal import Cardinality, Direction, Merge, P, T
 
 from .conformance_support import TOKEN_MAP_SERIALIZERS, G, Modern, neptune_error
 from .conftest import SERIALIZERS
@@ -87,6 +87,12 @@ def test_none_values_name_the_key(m):
     assert "'name'" in fails(lambda: m.submit(G.V("1").property("name", None)), "InvalidParameterException")
     assert "name" in fails(lambda: m.write(lambda g: g.merge_v({"name": None})), "InvalidParameterException")
     m.check(lambda g: g.V("1").values("name"), ["marko"])
+
+
+def test_where_predicates_name_labels_not_values(m):
+    # "A Note on Predicates": where() takes a P<String> naming a variable binding; compare values with is()
+    assert "is()" in fails(lambda: m.read(lambda g: g.V().values("age").where(P.gt(30))), "InvalidParameterException")
+    m.check(lambda g: g.V().values("age").is_(P.gt(30)).count(), [2])
 
 
 def test_unknown_traversal_source_alias(ep, serializer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from gremlin_python.process.graph_traversal import __
-from gremlin_python.process.traversal import P, T, TextP
+from gremlin_python.process.traversal import Bindings, P, T, TextP
 
 from .conformance_support import G, Modern, es, v, vs
 
@@ -49,6 +49,9 @@ def test_has(m):
     m.check_items(lambda g: g.V().has("lang").values("name"), ["lop", "ripple"])
     m.check_items(lambda g: g.V().has_id("2", "4"), vs("2", "4"))
     m.check(lambda g: g.V().has_id(P.within("6")), [v("6")])
+    # gremlinpython Bindings (parameters) anywhere in the arguments, predicates included
+    m.check(lambda g: g.V(Bindings.of("id", "1")).values("name"), ["marko"])
+    m.check_items(lambda g: g.V().has("age", P.between(Bindings.of("low", 27), 30)).values("age"), [29, 27])
 
 
 def test_is(m):

@@ -143,6 +143,9 @@ def test_identity_inject_barrier(m):
     result = m.read(lambda g: g.V("4").out().values("name").inject("daniel"))
     assert result[0] == "daniel" and sorted(result[1:]) == ["lop", "ripple"]
     m.check(lambda g: g.inject(1, 2), [1, 2])
-    # "Barrier Step": everything before barrier() runs before anything after it
+    # "Barrier Step": everything before barrier() runs before anything after it -- all four people
+    # are marked before the first of them looks for marked people
+    assert m.write(lambda g: g.V().has_label("person").property("seen", True).barrier()
+                   .V().has("seen", True).count()) == [16]
     m.check(lambda g: g.V().both().barrier().count(), [12])
     m.check_items(lambda g: g.V("1").out().barrier(2).values("name"), ["vadas", "josh", "lop"])

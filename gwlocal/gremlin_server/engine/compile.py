@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gremlin_python.process.traversal import Binding, Bytecode, Cardinality, Column, Order, T, Traversal
+from gremlin_python.process.traversal import Binding, Bytecode, Cardinality, Column, Order, P, T, Traversal
 
 from . import merge, steps_branch, steps_filter, steps_graph, steps_map, steps_mutate
 from .failures import lambda_rejected, malformed, unsupported_step
@@ -55,6 +55,9 @@ def normalise(value: Any, step: str) -> Any:
         return {normalise(k, step): normalise(v, step) for k, v in value.items()}
     if isinstance(value, list):
         return [normalise(v, step) for v in value]
+    if isinstance(value, P):  # P.between(Bindings.of('lo', 27), 30): the operands too
+        other = None if value.other is None else normalise(value.other, step)
+        return type(value)(value.operator, normalise(value.value, step), other)
     return value
 
 

@@ -324,17 +324,28 @@ def _traversal_filter(minimum: int, maximum: int | None) -> Callable[[Build], St
     return make
 
 
+def _where_predicate(p: P) -> P:
+    """``where(P)``'s operands name ``as()`` labels or side-effect keys (TinkerPop: ``P<String>``);
+    ``where(gt(30))`` would silently match nothing, so it is refused (compare values with ``is()``)."""
+    validate(p)
+    for key in scope_keys(p):
+        if not isinstance(key, str):
+            raise invalid_parameter(
+                f"where() predicates take step labels or side-effect keys (Strings), got {key!r}; "
+                "use is() to compare values"
+            )
+    return p
+
+
 def _where(b: Build) -> Step:
     b.arity(1, 2)
     args = b.args
     if len(args) == 1 and isinstance(args[0], Bytecode):
         return TraversalFilterStep(b.name, [b.child(args[0])])
     if len(args) == 1 and isinstance(args[0], P):
-        validate(args[0])
-        return WherePredicateStep(b.name, None, args[0])
+        return WherePredicateStep(b.name, None, _where_predicate(args[0]))
     if len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], P):
-        validate(args[1])
-        return WherePredicateStep(b.name, args[0], args[1])
+        return WherePredicateStep(b.name, args[0], _where_predicate(args[1]))
     raise malformed(f"where() takes a traversal, a P, or a label and a P; got {args!r}")
 
 

@@ -1,0 +1,111 @@
+"""``graphworker local`` run in-process with small numbers: real moto SQS server, real local
+Gremlin endpoint, real handler modules in Lambda-like execution contexts.
+
+Each run waits for poison messages to reach the DLQ; tests use a 1 s visibility timeout and a
+maxReceiveCount of 2 so that takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gwlocal.cli import build_parser
+from gwlocal.lambda_events import sqs_record
+from gwlocal.local.runner import LocalOptions, LocalRun
+from gwlocal.local.sqs import to_lambda_record
+
+REPORT_KEYS = {"messages_sent", "committed", "failed", "in_dlq", "duplicates_absorbed", "vertices", "edges",
+               "gremlin_requests", "latency_ms", "graph_check"}
+
+
+def run(tmp_path: Path, **overrides) -> dict:
+    options = LocalOptions(output=tmp_path / "out", report_json=tmp_path / "report.json", rate=0, progress=False,
+                           visibility_timeout_s=1, max_receive_count=2, max_duration_s=90, **overrides)
+    return __import__("asyncio").run(LocalRun(options).run())
+
+
+def test_default_run_is_green_and_writes_every_output(tmp_path):
+    report = run(tmp_path, messages=60, poison_rate=0.1, duplicate_rate=0.1, seed=3)
+    assert report["ok"], report
+    assert REPORT_KEYS <= set(report)
+    assert set(report["latency_ms"]) == {"p50", "p95", "p99"}
+    assert set(report["graph_check"]) >= {"expected", "found", "missing", "unexpected"}
+    assert report["graph_check"]["missing"] == report["graph_check"]["unexpected"] == 0
+    assert report["poison_sent"] > 0 and report["poison_in_dlq"] == report["poison_sent"]
+    assert report["committed"] == report["valid_messages"] and report["lost"] == 0
+    assert report["duplicates_absorbed"] == report["duplicates_sent"] > 0
+    assert json.loads((tmp_path / "report.json").read_text()) == report
+    out = tmp_path / "out"
+    for name in ("metrics.emf.jsonl", "spans.jsonl", "endpoint-stats.jsonl", "sqs-stats.jsonl", "handler.log",
+                 "report.json"):
+        assert (out / name).stat().st_size > 0, name
+    emf = [json.loads(line) for line in (out / "metrics.emf.jsonl").read_text().splitlines()]
+    assert any("MessagesSucceeded" in blob for blob in emf)
+    spans = [json.loads(line) for line in (out / "spans.jsonl").read_text().splitlines()]
+    assert {"local-transactions", "graphworker-transactions process"} <= {s["name"] for s in spans}
+    # Poison messages were logged with their message id as correlation id.
+    logged = [json.loads(line) for line in (out / "handler.log").read_text().splitlines()]
+    assert any(entry.get("correlation_id") and entry.get("reason_kind") == "invalid_message" for entry in logged)
+
+
+def test_chaos_run_loses_and_duplicates_nothing(tmp_path):
+    report = run(tmp_path, messages=80, chaos=True, seed=5, concurrency=3)
+    assert report["ok"], report
+    assert report["lost"] == 0
+    assert report["graph_check"]["unexpected"] == 0 and report["graph_check"]["missing"] == 0
+    assert report["poison_in_dlq"] == report["poison_sent"]
+    # The faults really happened (which ones, in what number, depends on timing between contexts).
+    assert sum(report["errors_by_code"].values()) > 0 and report["retries"] > 0
+
+
+def test_iam_run_signs_every_connection(tmp_path, monkeypatch):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    report = run(tmp_path, messages=30, iam=True, handler="identity", seed=2)
+    assert report["ok"], report
+    assert report["sigv4_signing_ms"]["p50"] > 0
+    assert report["errors_by_code"] == {}
+
+
+def test_fifo_run(tmp_path):
+    report = run(tmp_path, messages=40, fifo=True, seed=4)
+    assert report["ok"], report
+
+
+def test_from_file(tmp_path):
+    lines = [json.dumps({"user_id": f"u{i}", "observed_at": "2026-11-01T00:00:00Z", "email": "x@example.com"})
+             for i in range(5)] + ["not json"]
+    source = tmp_path / "messages.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    report = run(tmp_path, handler="identity", from_file=source)
+    assert report["ok"], report
+    assert (report["messages_sent"], report["committed"], report["in_dlq"]) == (6, 5, 1)
+    assert report["vertices"] == 6  # five users and the one shared email
+
+
+def test_lambda_record_shape_matches_lambdas():
+    message = {
+        "MessageId": "m-1", "ReceiptHandle": "rh", "Body": "{}", "MD5OfBody": "x",
+        "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1", "AWSTraceHeader": "Root=1-a-b"},
+        "MessageAttributes": {"traceparent": {"DataType": "String", "StringValue": "00-x"}},
+    }
+    record = to_lambda_record(message, queue_arn="arn:aws:sqs:us-east-1:000000000000:q", region="us-east-1")
+    reference = sqs_record("{}", queue="q")
+    assert set(record) == set(reference)
+    assert record["messageAttributes"]["traceparent"]["stringValue"] == "00-x"
+    assert record["eventSourceARN"].endswith(":q")
+
+
+def test_help_documents_every_option():
+    sub = build_parser()._subparsers._group_actions[0].choices["local"]
+    for action in sub._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help and len(action.help) > 10, action.option_strings
+
+
+def test_unknown_handler_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="--handler"):
+        LocalRun(LocalOptions(handler="nope", output=tmp_path))
