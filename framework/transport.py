@@ -54,6 +54,8 @@ class WebSocketTransport:
         except TimeoutError as exc:
             raise ConnectionLost(f"connecting to {url} took longer than {timeout_s:g} s",
                                  cause="connect_timeout") from exc
+        except aiohttp.ClientSSLError as exc:
+            raise ConnectionLost(f"TLS handshake with {url} failed: {exc}", cause="tls") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise ConnectionLost(f"cannot connect to {url}: {type(exc).__name__}: {exc}",
                                  cause="refused") from exc

@@ -193,6 +193,8 @@ async def test_missing_endpoint_is_isolated_by_bisection_and_retriable(endpoint,
     response = await worker.process(sqs_event(records), LocalLambdaContext())
     assert failures(response) == {"m5"}
     assert captured.count("Bisections") >= 3  # 8 edges -> 4 -> 2 -> 1
+    bisects = captured.spans("graphworker.bisect")
+    assert len(bisects) >= 3 and any(s.attributes["graphworker.elements"] == 8 for s in bisects)
     assert captured.count("MessagesFailed", Reason="write_failed") == 1
     assert endpoint.store.edge_count() == 7
     # Later the vertex arrives; the redelivered message then succeeds.
