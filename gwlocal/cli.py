@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .dashboard import cli as dashboard_cli
 from .gremlin_server import cli as gremlin_server_cli
 from .local import cli as local_cli
 
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     local_cli.register(sub)
     gremlin_server_cli.register(sub)
+    dashboard_cli.register(sub)
     return parser
 
 

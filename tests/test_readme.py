@@ -36,3 +36,10 @@ def test_first_commands_are_setup_and_tests():
     assert lines[1] == ".venv/bin/pytest"
     ci = (README.parent / ".ci" / "run").read_text()
     assert ".venv/bin/pytest" in ci and "pip install -q -e '.[test]'" in ci
+
+
+def test_every_supported_step_is_listed():
+    from gwlocal.gremlin_server.engine import SUPPORTED_STEPS
+
+    section = TEXT[TEXT.index("### Supported steps"):TEXT.index("### Differences from Neptune")]
+    assert {step for step in SUPPORTED_STEPS if f"`{step}`" not in section} == set()

@@ -11,7 +11,6 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from .server import GremlinEndpoint
 from .settings import EndpointSettings, SettingsError
 
 
@@ -113,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(settings: EndpointSettings, host: str, port: int, seed: int,
                  ssl_context: ssl.SSLContext | None) -> None:
+    from .server import GremlinEndpoint  # imported when serving, so --help and argument errors are quick
+
     endpoint = GremlinEndpoint(settings, seed=seed)
     bound = await endpoint.start(host, port, ssl_context=ssl_context)
     scheme = "wss" if ssl_context else "ws"

@@ -47,7 +47,7 @@ def unsupported_step(name: str) -> NeptuneError:
     return NeptuneError(
         "MalformedQueryException",
         f"Unsupported step '{name}': the local Gremlin endpoint does not implement it "
-        "(see README, 'Local Gremlin endpoint: supported steps').",
+        "(see README, 'Local Gremlin endpoint', 'Supported steps').",
     )
 
 

@@ -9,8 +9,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S
 from .loadgen import HANDLERS
-from .runner import CHAOS, CHAOS_FAILOVER_EVERY_S, LocalOptions, LocalRun
+from .options import LocalOptions
 
 
 def register(sub: Any) -> None:
@@ -92,6 +93,8 @@ def options_from_args(args: argparse.Namespace) -> LocalOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .runner import LocalRun  # heavy imports only when the command runs (fast --help and start-up)
+
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("gremlinpython").setLevel(logging.CRITICAL)
     report = asyncio.run(LocalRun(options_from_args(args)).run())

@@ -14,7 +14,6 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from gremlin_python.process.anonymous_traversal import traversal
@@ -34,9 +33,11 @@ from ..gremlin_server.control import AsyncControlClient
 from ..gremlin_server.settings import EndpointSettings
 from ..gremlin_server.thread import EndpointThread
 from ..lambda_events import sqs_record
+from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S
 from .contexts import ExecutionContext, find_worker, fresh_module
 from .esm import EventSourceMapping
 from .loadgen import HANDLERS, Message, from_file, generate
+from .options import LocalOptions
 from .outputs import CountingMetricsSink, JsonlSpanExporter, OutputDir
 from .sqs import LocalQueues, MotoServer
 
@@ -45,47 +46,7 @@ IAM_TEST_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "graphworker-local-secret",
 }
 
-CHAOS = {
-    "conflict_rate": 0.05,
-    "hold_ms": 5.0,
-    "drop": {"rate": 0.02, "mode": "before_execute"},
-    "inject": {"code": "ThrottlingException", "rate": 0.03, "writes_only": True},
-    "idle_timeout_s": 1.5,
-}
-"""The ``--chaos`` mix, plus a failover every ``CHAOS_FAILOVER_EVERY_S`` and the drop mode
-alternating between "before_execute" and "after_commit"."""
-CHAOS_FAILOVER_EVERY_S = 4.0
-
 _g = traversal().with_graph(Graph())
-
-
-@dataclass
-class LocalOptions:
-    handler: str = "transactions"
-    messages: int = 300
-    rate: float = 300.0
-    from_file: Path | None = None
-    poison_rate: float = 0.03
-    duplicate_rate: float = 0.05
-    batch_size: int = 10
-    batching_window_s: float = 0.1
-    concurrency: int = 4
-    function_timeout_s: float = 5.0
-    deadline_margin_s: float = 1.0
-    visibility_timeout_s: int = 2
-    max_receive_count: int = 4
-    idle_recycle_s: float = 30.0
-    max_invocations: int = 50
-    fifo: bool = False
-    chaos: bool = False
-    iam: bool = False
-    output: Path = Path(".graphworker/local")
-    report_json: Path | None = None
-    seed: int = 0
-    gremlin_endpoint: str | None = None
-    sqs_endpoint: str | None = None
-    max_duration_s: float = 120.0
-    progress: bool = True
 
 
 @dataclass

@@ -1,0 +1,35 @@
+"""Options of ``graphworker local`` (import-light, shared by the CLI and the runner)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class LocalOptions:
+    handler: str = "transactions"
+    messages: int = 300
+    rate: float = 300.0
+    from_file: Path | None = None
+    poison_rate: float = 0.03
+    duplicate_rate: float = 0.05
+    batch_size: int = 10
+    batching_window_s: float = 0.1
+    concurrency: int = 4
+    function_timeout_s: float = 5.0
+    deadline_margin_s: float = 1.0
+    visibility_timeout_s: int = 2
+    max_receive_count: int = 4
+    idle_recycle_s: float = 30.0
+    max_invocations: int = 50
+    fifo: bool = False
+    chaos: bool = False
+    iam: bool = False
+    output: Path = Path(".graphworker/local")
+    report_json: Path | None = None
+    seed: int = 0
+    gremlin_endpoint: str | None = None
+    sqs_endpoint: str | None = None
+    max_duration_s: float = 120.0
+    progress: bool = True
