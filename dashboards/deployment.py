@@ -81,6 +81,6 @@ def visibility_timeout_s(function_timeout_s: int, batching_window_s: int) -> int
 
 def visibility_mapping() -> dict[str, dict[str, int]]:
     """``Mappings`` table: function timeout, then batching window (both as the parameters' string
-    values, since ``Fn::FindInMap`` keys can only be plain ``Ref``\ s) -> visibility timeout (s)."""
+    values, since ``Fn::FindInMap`` keys can only be plain ``Ref`` functions) -> visibility timeout (s)."""
     return {str(t): {str(w): visibility_timeout_s(t, w) for w in BATCHING_WINDOWS_S}
             for t in FUNCTION_TIMEOUTS_S}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dashboards.alarms import ALARMS, Thresholds
+if TYPE_CHECKING:
+    from dashboards.alarms import Thresholds
 
 
 def register(sub: Any) -> None:
@@ -24,12 +25,14 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, help="where to write the dashboard (default: OUTPUT_DIR/dashboard)")
     p.add_argument("--no-png", action="store_true", help="write the HTML page only")
     p.add_argument("--threshold", action="append", default=[], metavar="PARAMETER=VALUE",
-                   help="override an alarm threshold, by its template parameter name "
-                        f"({', '.join(a.parameter for a in ALARMS)})")
+                   help="override an alarm threshold by its template parameter name, e.g. "
+                        "ConflictRateAlarmPercent=2 (repeatable; defaults are the template's)")
     p.set_defaults(run=run)
 
 
 def _thresholds(pairs: list[str]) -> Thresholds:
+    from dashboards.alarms import Thresholds
+
     overrides: dict[str, float] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -46,7 +49,7 @@ def _thresholds(pairs: list[str]) -> Thresholds:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import render_dashboard
+    from .output import render_dashboard  # heavy imports only when the command runs (fast --help)
 
     if not args.run_dir.is_dir():
         raise SystemExit(f"graphworker dashboard: {args.run_dir} is not a directory")

@@ -30,8 +30,8 @@ from framework.telemetry.catalog import MetricDef
 
 from .rundata import MetricPoint, RunData
 
-BUCKETS_S: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
-TARGET_BUCKETS = 60
+BUCKETS_S: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
+TARGET_BUCKETS = 40
 
 Values = list[float | None]
 """One value per time bucket; None where there was no data (drawn as a gap)."""
@@ -47,7 +47,9 @@ class Timeline:
     @classmethod
     def for_range(cls, start: float, end: float) -> Timeline:
         duration = max(end - start, 1e-6)
-        bucket = next((b for b in BUCKETS_S if duration / b <= TARGET_BUCKETS), BUCKETS_S[-1])
+        bucket = next((b for b in BUCKETS_S if duration / b <= TARGET_BUCKETS), None)
+        if bucket is None:  # a very long run (or a bogus timestamp): still about TARGET_BUCKETS points
+            bucket = float(math.ceil(duration / TARGET_BUCKETS))
         return cls(start, bucket, max(1, math.ceil(duration / bucket - 1e-9)))
 
     def index(self, t: float) -> int:
@@ -301,8 +303,11 @@ class _Builder:
                         out[i] = (out[i] or 0.0) + v
             return out
 
+        # Capped at 100: the numerator's events are a subset of the denominator's, but one flush
+        # writes one EMF line per dimension set, and with sub-second buckets a bucket edge can fall
+        # between the lines of one flush (CloudWatch has the same effect at minute edges, rarely).
         num, den = total(ratio.numerator), total(ratio.denominator)
-        return [None if n is None and d is None else (100.0 * (n or 0.0) / d if d else 0.0)
+        return [None if n is None and d is None else (min(100.0, 100.0 * (n or 0.0) / d) if d else 0.0)
                 for n, d in zip(num, den, strict=True)]
 
     # -- AWS metrics
@@ -320,20 +325,18 @@ class _Builder:
         named: list[tuple[str, Values]] = []
         note = ""
         if isinstance(signal, Ratio):
-            named = [(f"{service} {alarm.title.lower()}", self.ratio_values(signal, service))
-                     for service in self.services]
+            named = [(f"{service}: {alarm.title}", self.ratio_values(signal, service)) for service in self.services]
         elif isinstance(signal.metric, AwsMetric):
             series = self.aws_series(signal.metric, signal.stat)
             if series is None:
                 note = no_local_source(signal.metric)
             else:
-                named = [(f"{s.label}: {alarm.title.lower()}", s.values) for s in series]
+                named = [(f"{alarm.title} - {s.label}", s.values) for s in series]
         else:
-            named = [(f"{service} {alarm.title.lower()}", self.query_values(signal, service))
-                     for service in self.services]
+            named = [(f"{service}: {alarm.title}", self.query_values(signal, service)) for service in self.services]
         results = [self._result(alarm, name, values, threshold, description) for name, values in named]
         if not results:
-            results = [AlarmResult(alarm.title.lower(), alarm, threshold, alarm.unit, description,
+            results = [AlarmResult(alarm.title, alarm, threshold, alarm.unit, description,
                                    has_data=False, note=note or "no data in this run")]
         self.results[alarm.key] = results
         return results
@@ -358,7 +361,7 @@ class _Builder:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
             else:
                 merged.append((lo, hi))
-        return AlarmResult(composite.title.lower(), composite, None, "", composite.description,
+        return AlarmResult(composite.title, composite, None, "", composite.description,
                            intervals=merged, has_data=any(r.has_data for r in children))
 
     # -- widgets

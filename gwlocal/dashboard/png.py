@@ -33,16 +33,17 @@ def render_pngs(dashboard: Dashboard, directory: Path) -> list[Path]:
     tl = dashboard.timeline
     xs = [x + tl.bucket_s / 2 for x in tl.xs()]
     paths = []
-    for chart in dashboard.charts():
-        fig, ax = plt.subplots(figsize=(6.4, 3.4), dpi=100)
-        try:
+    fig, ax = plt.subplots(figsize=(6.4, 3.4), dpi=100)  # one figure, cleared per chart: much faster
+    try:
+        for chart in dashboard.charts():
+            ax.clear()
             _draw(ax, chart, xs, tl.count * tl.bucket_s, tl.bucket_s)
-            fig.tight_layout()
+            fig.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.15)
             path = directory / f"{chart.slug}.png"
             fig.savefig(path)
             paths.append(path)
-        finally:
-            plt.close(fig)
+    finally:
+        plt.close(fig)
     return paths
 
 
@@ -60,7 +61,7 @@ def _draw(ax: Any, chart: Chart, xs: list[float], span: float, bucket_s: float) 
     if not drawn:
         ax.text(0.5, 0.5, "no data in this run", transform=ax.transAxes, ha="center", va="center", color="#999")
     for note in dict.fromkeys(chart.notes):
-        ax.text(0.01, 0.98, note, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#666")
+        ax.text(0.99, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#666")
     ax.set_xlim(0, span)
     ax.set_ylim(bottom=0)
     ax.set_title(chart.title + ("  [ALARM]" if chart.fired else ""), fontsize=10,
@@ -70,4 +71,4 @@ def _draw(ax: Any, chart: Chart, xs: list[float], span: float, bucket_s: float) 
     ax.tick_params(labelsize=7)
     ax.grid(True, color="#e5e5e5")
     if drawn or chart.thresholds:
-        ax.legend(fontsize=6, loc="upper left", framealpha=0.8)
+        ax.legend(fontsize=6, loc="best", framealpha=0.8)

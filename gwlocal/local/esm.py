@@ -31,12 +31,16 @@ class EsmStats:
     """Message id -> end-to-end latency in ms (SentTimestamp to deletion)."""
     invocation_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    exhausted: set[str] = field(default_factory=set)
+    """Messages that failed a receive numbered maxReceiveCount: SQS moves them to the DLQ next."""
 
 
 class EventSourceMapping:
     def __init__(self, queues: LocalQueues, new_context: Callable[[int], ExecutionContext], *, concurrency: int,
-                 batch_size: int, batching_window_s: float, idle_recycle_s: float, max_invocations: int) -> None:
+                 batch_size: int, batching_window_s: float, idle_recycle_s: float, max_invocations: int,
+                 max_receive_count: int) -> None:
         self.queues = queues
+        self.max_receive_count = max_receive_count
         self.new_context = new_context
         self.concurrency = concurrency
         self.batch_size = batch_size
@@ -116,9 +120,16 @@ class EventSourceMapping:
             stats.failed_invocations += 1
             if result.error:
                 stats.errors.append(result.error)
+            failed = {str(m["MessageId"]) for m in messages}
+        else:
+            failed = {f["itemIdentifier"] for f in result.response.get("batchItemFailures", [])}
+            stats.reported_failures += len(failed)
+        for message in messages:
+            receives = int(str(message.get("Attributes", {}).get("ApproximateReceiveCount", "1")))
+            if message["MessageId"] in failed and receives >= self.max_receive_count:
+                stats.exhausted.add(str(message["MessageId"]))
+        if result.response is None:
             return
-        failed = {f["itemIdentifier"] for f in result.response.get("batchItemFailures", [])}
-        stats.reported_failures += len(failed)
         done = [m for m in messages if m["MessageId"] not in failed]
         await self.queues.delete([str(m["ReceiptHandle"]) for m in done])
         now_ms = time.time() * 1000

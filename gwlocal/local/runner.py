@@ -123,7 +123,7 @@ class LocalRun:
                                    max_receive_count=o.max_receive_count) as queues:
                 esm = EventSourceMapping(queues, new_context, concurrency=o.concurrency, batch_size=o.batch_size,
                                          batching_window_s=o.batching_window_s, idle_recycle_s=o.idle_recycle_s,
-                                         max_invocations=o.max_invocations)
+                                         max_invocations=o.max_invocations, max_receive_count=o.max_receive_count)
                 if o.chaos:
                     await control.settings(**CHAOS)
                 esm.start()
@@ -140,7 +140,8 @@ class LocalRun:
                     await control.reset(graph=False, stats=False, settings=True)
                 if o.iam:
                     await control.settings(iam={"enabled": True})
-                dlq_ids = await queues.dlq_message_ids()
+                dlq_ids = await queues.dlq_message_ids(expected=esm.stats.exhausted)
+                final_queues = await queues.stats()
                 stats = await control.stats()
                 check = await self._graph_check(config, telemetry, messages_for_check(self.state))
             for handler in redirected:  # the logging handlers outlive the run; give them back stdout
@@ -150,6 +151,7 @@ class LocalRun:
             provider.force_flush()
             sink.flush()
             report = self._report(esm, sink, stats, dlq_ids, check, finished, time.monotonic() - started)
+            report["left_in_queue"] = final_queues.queue_visible + final_queues.queue_in_flight
             report["output_dir"] = str(o.output)
             out.write_report(report)
             if o.report_json:
@@ -228,7 +230,8 @@ class LocalRun:
         while time.monotonic() - started < self.o.max_duration_s:
             esm.check()
             state = self.state
-            if state.producer_done and len(esm.stats.committed) + state.dlq >= len(state.sent):
+            settled = esm.stats.committed.keys() | esm.stats.exhausted
+            if state.producer_done and settled >= state.sent.keys():
                 return True
             await asyncio.sleep(0.2)  # checking progress, not waiting for an event we could await
         return False

@@ -127,18 +127,28 @@ class LocalQueues:
         return QueueStats(int(main["ApproximateNumberOfMessages"]), int(main["ApproximateNumberOfMessagesNotVisible"]),
                           int(dlq["ApproximateNumberOfMessages"]) + int(dlq["ApproximateNumberOfMessagesNotVisible"]))
 
-    async def dlq_message_ids(self) -> list[str]:
-        """Ids of the messages in the DLQ. They stay in it: read with a visibility timeout (so each
-        read returns others), and they become visible again a minute later."""
-        target = (await self.stats()).dlq_visible
+    async def dlq_message_ids(self, expected: set[str]) -> list[str]:
+        """Ids of the messages in the DLQ, looking until the ``expected`` ones were all seen.
+
+        SQS moves a message that used up its receives to the DLQ on the next receive from the
+        queue, so one receive (with a zero visibility timeout) is made first. DLQ messages are
+        read with a visibility timeout, so each read returns others; they stay in the DLQ and
+        become visible again a minute later.
+        """
+        async with self._consume:
+            await self.client.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=0,
+                                              WaitTimeSeconds=0)
         seen: dict[str, None] = {}
-        for _ in range(max(20, target * 4)):
-            if len(seen) >= target:
-                break
+        give_up = time.monotonic() + self.visibility_timeout_s + 3.0
+        while True:
             response = await self.client.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10,
                                                          VisibilityTimeout=60, WaitTimeSeconds=0)
-            seen.update(dict.fromkeys(m["MessageId"] for m in response.get("Messages", [])))
-        return list(seen)
+            batch = [m["MessageId"] for m in response.get("Messages", [])]
+            seen.update(dict.fromkeys(batch))
+            if (expected <= seen.keys() and not batch) or time.monotonic() > give_up:
+                return list(seen)
+            if not batch:
+                await asyncio.sleep(0.2)  # waiting for in-flight messages to become visible again
 
 
 def to_lambda_record(message: dict[str, Any], *, queue_arn: str, region: str) -> dict[str, Any]:
