@@ -151,8 +151,27 @@ def chunk(elements: Sequence[Element], *, max_upserts: int, max_bytes: int,
     return out
 
 
+def estimate_bytes(group: Sequence[Element]) -> int:
+    """A generous upper estimate of a request's serialized size, to avoid serializing it twice.
+
+    Only when the estimate exceeds half the limit is the request really serialized to measure it
+    (it is serialized again when sent), so the common case pays for one serialization.
+    """
+    total = 256
+    for element in group:
+        upsert = element.upsert
+        total += 400 + 4 * len(element.element_id) + 2 * len(upsert.label)
+        if isinstance(upsert, Edge):
+            total += 2 * (len(upsert.from_id) + len(upsert.to_id))
+        for key, value in upsert.props.items():
+            total += 3 * (48 + 2 * len(key) + (4 * len(value) if isinstance(value, str) else 16))
+    return total
+
+
 def _fit(group: list[Element], max_bytes: int, size_of: Callable[[Any], int]) -> list[list[Element]]:
-    if len(group) <= 1 or size_of(request_traversal(group).bytecode) <= max_bytes:
+    if len(group) <= 1 or estimate_bytes(group) <= max_bytes // 2:
+        return [group]
+    if size_of(request_traversal(group).bytecode) <= max_bytes:
         return [group]
     middle = len(group) // 2
     return _fit(group[:middle], max_bytes, size_of) + _fit(group[middle:], max_bytes, size_of)
