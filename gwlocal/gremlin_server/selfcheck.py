@@ -15,24 +15,14 @@ from typing import Any
 
 from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
 from gremlin_python.driver.protocol import GremlinServerError
-from gremlin_python.driver.serializer import (
-    GraphBinarySerializersV1,
-    GraphSONSerializersV2d0,
-    GraphSONSerializersV3d0,
-)
 from gremlin_python.process.anonymous_traversal import traversal
 from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.traversal import Direction, Merge, Order, T
 
 from .modern import load_modern
+from .serializers import SERIALIZERS
 from .settings import EndpointSettings
 from .thread import EndpointThread
-
-SERIALIZERS: dict[str, Callable[[], Any]] = {
-    "graphbinary-v1": GraphBinarySerializersV1,
-    "graphson-v3": GraphSONSerializersV3d0,
-    "graphson-v2": GraphSONSerializersV2d0,
-}
 
 
 def _upserts(g: Any, serializer: str) -> tuple[Any, Any]:

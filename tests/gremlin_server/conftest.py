@@ -5,26 +5,18 @@ The endpoint listens on a port the OS picks; clients are real gremlinpython driv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from gremlin_python.driver.client import Client
 from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
-from gremlin_python.driver.serializer import (
-    GraphBinarySerializersV1,
-    GraphSONSerializersV2d0,
-    GraphSONSerializersV3d0,
-)
 from gremlin_python.process.anonymous_traversal import traversal
 
+from gwlocal.gremlin_server.serializers import SERIALIZERS
 from gwlocal.gremlin_server.thread import EndpointThread
 
-SERIALIZERS: dict[str, Callable[[], Any]] = {
-    "graphbinary-v1": GraphBinarySerializersV1,
-    "graphson-v3": GraphSONSerializersV3d0,
-    "graphson-v2": GraphSONSerializersV2d0,
-}
+from .engine_support import Engine
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +88,14 @@ def handshake_status(exc: BaseException) -> int | None:
 def submit(client: Client, traversal: Any) -> list[Any]:
     """Submit a traversal's bytecode through a raw client and return plain result objects."""
     return objects(client.submit(traversal.bytecode).all().result())
+
+
+@pytest.fixture
+def e() -> Engine:
+    """No server: an engine holding the modern graph (seed 0), for the ``test_engine_*`` modules."""
+    engine = Engine(seed=0)
+    engine.load_modern()
+    return engine
 
 
 @pytest.fixture(params=list(SERIALIZERS))

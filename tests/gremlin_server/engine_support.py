@@ -1,4 +1,6 @@
-"""Helpers for the engine tests: a seeded store, one-transaction runs, the modern graph, snapshots.
+"""Helpers for the engine tests: a seeded store, one-transaction runs, the modern graph, error
+codes, snapshots. The ``e`` fixture (an ``Engine`` holding the modern graph) is in ``conftest.py``:
+a fixture imported from here would be flagged by ruff (F811) in every test that takes it.
 
 No server: bytecode comes from gremlinpython's own ``GraphTraversalSource`` (never connected).
 """
@@ -9,28 +11,17 @@ import itertools
 import random
 from typing import Any
 
+import pytest
 from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.process.graph_traversal import __
-from gremlin_python.process.traversal import T
 from gremlin_python.structure.graph import Graph
 
 from gwlocal.gremlin_server.engine import execute
+from gwlocal.gremlin_server.errors import NeptuneError
 from gwlocal.gremlin_server.graph import GraphStore, Transaction
+from gwlocal.gremlin_server.modern import modern_traversal
 
 g = traversal().with_graph(Graph())
 """Builds bytecode only."""
-
-PEOPLE = [("1", "marko", 29), ("2", "vadas", 27), ("4", "josh", 32), ("6", "peter", 35)]
-SOFTWARE = [("3", "lop", "java"), ("5", "ripple", "java")]
-EDGES = [
-    ("7", "1", "knows", "2", 0.5),
-    ("8", "1", "knows", "4", 1.0),
-    ("9", "1", "created", "3", 0.4),
-    ("10", "4", "created", "5", 1.0),
-    ("11", "4", "created", "3", 0.4),
-    ("12", "6", "created", "3", 0.2),
-]
-
 
 class Engine:
     """A seeded store plus "run this traversal as one request" (commit, or roll back and raise)."""
@@ -57,14 +48,15 @@ class Engine:
 
     def load_modern(self) -> None:
         """TinkerPop's modern graph, built through the engine itself with addV/addE bytecode."""
-        t = g.inject(0)
-        for vid, name, age in PEOPLE:
-            t = t.add_v("person").property(T.id, vid).property("name", name).property("age", age)
-        for vid, name, lang in SOFTWARE:
-            t = t.add_v("software").property(T.id, vid).property("name", name).property("lang", lang)
-        for eid, out_id, label, in_id, weight in EDGES:
-            t = t.add_e(label).from_(__.V(out_id)).to(__.V(in_id)).property(T.id, eid).property("weight", weight)
-        self.run(t.none())
+        self.run(modern_traversal(g).none())
+
+
+def fails(engine: Engine, t: Any, code: str) -> str:
+    """Run ``t``, expecting a Neptune error with ``code``; returns its detailed message."""
+    with pytest.raises(NeptuneError) as err:
+        engine.run(t)
+    assert err.value.code == code, err.value
+    return err.value.detailed_message
 
 
 def snapshot(store: GraphStore) -> Any:

@@ -17,8 +17,9 @@ from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.strategies import ReadOnlyStrategy
 from gremlin_python.process.traversal import Cardinality, Direction, Merge, P, T
 
+from gwlocal.gremlin_server.serializers import SERIALIZERS
+
 from .conformance_support import TOKEN_MAP_SERIALIZERS, G, Modern, neptune_error
-from .conftest import SERIALIZERS
 
 token_maps = pytest.mark.parametrize("serializer", TOKEN_MAP_SERIALIZERS)
 

@@ -14,21 +14,7 @@ from gwlocal.gremlin_server.engine import SUPPORTED_STEPS, evaluation_timeout_ms
 from gwlocal.gremlin_server.engine import traverser as traverser_module
 from gwlocal.gremlin_server.errors import NeptuneError
 
-from .engine_support import Engine, g, snapshot
-
-
-@pytest.fixture
-def e() -> Engine:
-    engine = Engine(seed=0)
-    engine.load_modern()
-    return engine
-
-
-def fails(e: Engine, t, code: str) -> str:
-    with pytest.raises(NeptuneError) as err:
-        e.run(t)
-    assert err.value.code == code, err.value
-    return err.value.detailed_message
+from .engine_support import Engine, fails, g, snapshot
 
 
 # --------------------------------------------------------------------------- refusals

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.traversal import CardinalityValue, Direction, Merge, T
 from gremlin_python.structure.graph import Vertex
 
-from gwlocal.gremlin_server.errors import NeptuneError
-
-from .engine_support import Engine, g
-
-
-@pytest.fixture
-def e() -> Engine:
-    engine = Engine(seed=0)
-    engine.load_modern()
-    return engine
-
-
-def fails(e: Engine, t, code: str) -> str:
-    with pytest.raises(NeptuneError) as err:
-        e.run(t)
-    assert err.value.code == code, err.value
-    return err.value.detailed_message
+from .engine_support import Engine, fails, g
 
 
 # --------------------------------------------------------------------------- mergeV

@@ -6,20 +6,12 @@ Where TinkerPop does not fix an order, results are compared sorted.
 
 from __future__ import annotations
 
-import pytest
 from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.traversal import Bindings, Column, Direction, Order, P, Pop, Scope, T, TextP
 from gremlin_python.statics import long
 from gremlin_python.structure.graph import Edge, Property, Vertex, VertexProperty
 
 from .engine_support import Engine, g
-
-
-@pytest.fixture
-def e() -> Engine:
-    engine = Engine(seed=0)
-    engine.load_modern()
-    return engine
 
 
 def names(e: Engine, t) -> list[str]:

@@ -9,7 +9,7 @@ traversal (``where(out())``, ``by(values('age'))``) is a Pipeline run on one tra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -238,3 +238,13 @@ class Build:
         if n < low or (high is not None and n > high):
             expected = f"{low}" if high == low else f"{low}..{'n' if high is None else high}"
             raise malformed(f"{self.name}() takes {expected} arguments, got {n}")
+
+
+def no_args(cls: type[Step]) -> Callable[[Build], Step]:
+    """The factory for a step that takes no arguments (``identity()``, ``drop()``, ``id()`` ...)."""
+
+    def make(b: Build) -> Step:
+        b.arity(0, 0)
+        return cls(b.name)
+
+    return make

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from gremlin_python.process.traversal import Bytecode
 
 from .failures import malformed
-from .pipeline import Build, IdentityStep, Pipeline, Step
+from .pipeline import Build, IdentityStep, Pipeline, Step, no_args
 from .traverser import Context, Traverser
 
 
@@ -55,11 +55,6 @@ def _branch(minimum: int, maximum: int | None) -> Callable[[Build], Step]:
     return make
 
 
-def _identity(b: Build) -> Step:
-    b.arity(0, 0)
-    return IdentityStep(b.name)
-
-
 STEPS: dict[str, Callable[[Build], Step]] = {
     "union": _branch(0, None),
     "coalesce": _branch(1, None),
@@ -68,5 +63,5 @@ STEPS: dict[str, Callable[[Build], Step]] = {
     "map": _branch(1, 1),
     "flatMap": _branch(1, 1),
     "local": _branch(1, 1),
-    "identity": _identity,
+    "identity": no_args(IdentityStep),
 }

@@ -12,7 +12,7 @@ from gremlin_python.process.traversal import Bytecode, P, Scope, T
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty, has_property, label_matches, property_values, reference_id
 from .failures import invalid_parameter, malformed, unsupported
-from .pipeline import IDENTITY, Build, By, Pipeline, Step, ring, select_value
+from .pipeline import IDENTITY, Build, By, Pipeline, Step, no_args, ring, select_value
 from .predicates import bind_scope_values, passes, scope_keys, validate
 from .traverser import Context, Traverser
 from .values import freeze
@@ -385,11 +385,6 @@ def _range(b: Build) -> Step:
     return RangeStep(b.name, _int(b, rest[0]), _int(b, rest[1]))
 
 
-def _none(b: Build) -> Step:
-    b.arity(0, 0)
-    return NoneStep(b.name)
-
-
 STEPS: dict[str, Callable[[Build], Step]] = {
     "has": _has,
     "hasId": _has_id,
@@ -405,5 +400,5 @@ STEPS: dict[str, Callable[[Build], Step]] = {
     "limit": _range,
     "range": _range,
     "tail": _range,
-    "none": _none,
+    "none": no_args(NoneStep),
 }

@@ -12,7 +12,7 @@ from typing import Any
 from ..graph import EdgeRecord, GraphStore, VertexRecord
 from .elements import reference_id
 from .failures import invalid_parameter
-from .pipeline import Build, Step
+from .pipeline import Build, Step, no_args
 from .traverser import Context, Traverser
 
 
@@ -116,11 +116,6 @@ def _vertex_step(direction: str, to_edges: bool) -> Callable[[Build], Step]:
     return make
 
 
-def _edge_vertex(b: Build) -> Step:
-    b.arity(0, 0)
-    return EdgeVertexStep(b.name)
-
-
 STEPS: dict[str, Callable[[Build], Step]] = {
     "V": _graph,
     "E": _graph,
@@ -130,8 +125,8 @@ STEPS: dict[str, Callable[[Build], Step]] = {
     "outE": _vertex_step("out", True),
     "inE": _vertex_step("in", True),
     "bothE": _vertex_step("both", True),
-    "outV": _edge_vertex,
-    "inV": _edge_vertex,
-    "bothV": _edge_vertex,
-    "otherV": _edge_vertex,
+    "outV": no_args(EdgeVertexStep),
+    "inV": no_args(EdgeVertexStep),
+    "bothV": no_args(EdgeVertexStep),
+    "otherV": no_args(EdgeVertexStep),
 }

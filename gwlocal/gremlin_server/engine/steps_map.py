@@ -14,7 +14,7 @@ from gremlin_python.statics import long
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty, MapEntry, attach, element_id, element_label, property_objects
 from .failures import invalid_parameter, malformed, unsupported
-from .pipeline import IDENTITY, Build, By, Step, project_column, ring, select_value
+from .pipeline import IDENTITY, Build, By, Step, no_args, project_column, ring, select_value
 from .traverser import Context, Traverser
 from .values import freeze, is_number, order_key
 
@@ -423,14 +423,6 @@ def _keys(b: Build, args: list[Any]) -> list[str]:
     return list(args)
 
 
-def _no_args(cls: type[Step]) -> Callable[[Build], Step]:
-    def make(b: Build) -> Step:
-        b.arity(0, 0)
-        return cls(b.name)
-
-    return make
-
-
 def _properties(b: Build) -> Step:
     return PropertiesStep(b.name, _keys(b, b.args))
 
@@ -512,10 +504,10 @@ def _order(b: Build) -> Step:
 
 
 STEPS: dict[str, Callable[[Build], Step]] = {
-    "id": _no_args(IdStep),
-    "label": _no_args(LabelStep),
-    "key": _no_args(KeyValueStep),
-    "value": _no_args(KeyValueStep),
+    "id": no_args(IdStep),
+    "label": no_args(LabelStep),
+    "key": no_args(KeyValueStep),
+    "value": no_args(KeyValueStep),
     "values": _properties,
     "properties": _properties,
     "valueMap": _value_map,
@@ -524,7 +516,7 @@ STEPS: dict[str, Callable[[Build], Step]] = {
     "select": _select,
     "project": _project,
     "fold": _fold,
-    "unfold": _no_args(UnfoldStep),
+    "unfold": no_args(UnfoldStep),
     "inject": _inject,
     "barrier": _barrier,
     "count": _reduce_step,

@@ -20,7 +20,7 @@ from gremlin_python.structure.graph import Vertex
 from ..graph import DEFAULT_VERTEX_LABEL, EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty
 from .failures import constraint_violation, invalid_parameter, malformed, unsupported_operation
-from .pipeline import Build, Pipeline, Step, select_value
+from .pipeline import Build, Pipeline, Step, no_args, select_value
 from .traverser import Context, Traverser
 
 DEFAULT_CARDINALITY = Cardinality.set_
@@ -289,14 +289,9 @@ def _add_e(b: Build) -> Step:
     return AddEdgeStep(b.name, _label_arg(b, required=True), b.is_start)
 
 
-def _drop(b: Build) -> Step:
-    b.arity(0, 0)
-    return DropStep(b.name)
-
-
 STEPS: dict[str, Callable[[Build], Step]] = {
     "addV": _add_v,
     "addE": _add_e,
     "property": _property,
-    "drop": _drop,
+    "drop": no_args(DropStep),
 }

@@ -19,28 +19,13 @@ from typing import Any
 
 from aenum import Enum
 from gremlin_python import statics
-from gremlin_python.process.traversal import (
-    DT,
-    Barrier,
-    Cardinality,
-    Column,
-    Direction,
-    Merge,
-    Operator,
-    Order,
-    P,
-    Pick,
-    Pop,
-    Scope,
-    T,
-    TextP,
-    Traverser,
-)
+from gremlin_python.process.traversal import P, TextP, Traverser
 from gremlin_python.structure.graph import Edge, Path, Property, Vertex, VertexProperty
 from gremlin_python.structure.io.graphbinaryV1 import DataType, GraphBinaryReader
 
 from .messages import LambdaArg, RequestMessage, WireError
 from .tokens import (
+    ENUMS,
     datetime_to_millis,
     enum_from_wire,
     make_strategy,
@@ -189,19 +174,10 @@ class _ClassReader:
         return strategy_class(class_name) or statics.GremlinType(class_name)
 
 
+#: GraphBinary's type code for each enum in ``tokens.ENUMS``: gremlinpython names the code after the
+#: type, lower-cased (``Cardinality`` -> ``DataType.cardinality``, ``DT`` -> ``DataType.dt``).
 _ENUM_TYPE_CODES: dict[type[Enum], DataType] = {
-    Barrier: DataType.barrier,
-    Cardinality: DataType.cardinality,
-    Column: DataType.column,
-    Direction: DataType.direction,
-    DT: DataType.dt,
-    Merge: DataType.merge,
-    Operator: DataType.operator,
-    Order: DataType.order,
-    Pick: DataType.pick,
-    Pop: DataType.pop,
-    Scope: DataType.scope,
-    T: DataType.t,
+    enum_type: DataType[type_name.lower()] for type_name, enum_type in ENUMS.items()
 }
 
 _READER_OVERRIDES: dict[DataType, type] = {
