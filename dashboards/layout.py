@@ -129,13 +129,3 @@ SECTIONS: tuple[Section, ...] = (
 def widgets() -> tuple[Widget, ...]:
     return tuple(w for s in SECTIONS for w in s.widgets)
 
-
-def catalog_metrics_shown() -> set[str]:
-    """Names of catalog metrics drawn as lines of their own on some widget."""
-    names: set[str] = set()
-    for widget in widgets():
-        for line in widget.lines:
-            if isinstance(line, AppLine):
-                names.add(line.metric.name)
-    return names
-

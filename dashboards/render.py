@@ -1,10 +1,11 @@
-"""``python -m dashboards.render``: regenerate the generated blocks of ``template.yaml``.
+"""``python -m dashboards.render``: regenerate the generated blocks of ``template.yaml`` (and the
+README's alarm table).
 
 ::
 
-    python -m dashboards.render --write    # rewrite template.yaml's generated blocks
-    python -m dashboards.render --check    # exit 1 when template.yaml is out of date
-    python -m dashboards.render --body     # print the dashboard body with parameter defaults
+    python -m dashboards.render --write    # rewrite template.yaml's generated blocks and the README table
+    python -m dashboards.render --check    # exit 1 when either is out of date
+    python -m dashboards.render --body     # print the dashboard body with example values
 
 Run ``--write`` after changing the metric catalog, :mod:`dashboards.layout`,
 :mod:`dashboards.alarms` or :mod:`dashboards.deployment`; CI runs the check through the tests.
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from . import cloudwatch
+from . import cloudwatch, readme
 from .template import render_template
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+README = TEMPLATE.parent / "README.md"
 
 
 def example_values() -> dict[str, str]:
@@ -47,27 +50,33 @@ def example_values() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboards.render", description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--write", action="store_true", help="rewrite the generated blocks of the template")
-    group.add_argument("--check", action="store_true", help="exit 1 when the template is out of date")
+    group.add_argument("--write", action="store_true", help="rewrite the generated blocks (template and README table)")
+    group.add_argument("--check", action="store_true", help="exit 1 when either is out of date")
     group.add_argument("--body", action="store_true", help="print the dashboard body (example values)")
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="path to template.yaml")
+    parser.add_argument("--readme", type=Path, default=README, help="path to README.md (skipped if missing)")
     args = parser.parse_args(argv)
     if args.body:
         print(cloudwatch.resolve(cloudwatch.dashboard_body(), example_values()))
         return 0
-    current = args.template.read_text()
-    rendered = render_template(current)
-    if args.check:
-        if rendered != current:
-            print(f"{args.template} is out of date: run python -m dashboards.render --write", file=sys.stderr)
-            return 1
-        print(f"{args.template} is up to date")
-        return 0
-    if rendered != current:
-        args.template.write_text(rendered)
-        print(f"wrote {args.template}")
-    else:
-        print(f"{args.template} already up to date")
+    targets: list[tuple[Path, Callable[[str], str]]] = [(args.template, render_template)]
+    if args.readme.exists():
+        targets.append((args.readme, readme.with_table))
+    stale = []
+    for path, render in targets:
+        current = path.read_text()
+        rendered = render(current)
+        if rendered == current:
+            continue
+        stale.append(path)
+        if args.write:
+            path.write_text(rendered)
+            print(f"wrote {path}")
+    if args.check and stale:
+        print(f"out of date: {', '.join(map(str, stale))}: run python -m dashboards.render --write", file=sys.stderr)
+        return 1
+    if not stale:
+        print("up to date: " + ", ".join(str(path) for path, _ in targets))
     return 0
 
 

@@ -15,6 +15,7 @@ alarm that would have fired is marked where it would have fired.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -178,7 +179,7 @@ def _neptune(run: RunData, name: str) -> list[tuple[float, float]]:
 def _deltas(samples: list[tuple[float, float]], *, per_second: bool) -> list[tuple[float, float]]:
     """Per-interval increases of a cumulative counter (a restart counts from zero)."""
     out: list[tuple[float, float]] = []
-    for (t0, v0), (t1, v1) in zip(samples, samples[1:], strict=False):
+    for (t0, v0), (t1, v1) in itertools.pairwise(samples):
         delta = v1 - v0 if v1 >= v0 else v1
         if per_second:
             if t1 > t0:

@@ -75,6 +75,10 @@ def register(sub: Any) -> None:
     p.add_argument("--max-duration-s", type=float, default=d.max_duration_s,
                    help="give up (and report not finished) after this long")
     p.add_argument("--no-progress", action="store_true", help="do not print the progress line")
+    p.add_argument("--no-dashboard", action="store_true",
+                   help="do not draw the local dashboard (HTML + PNGs in OUTPUT/dashboard) at the end")
+    p.add_argument("--no-dashboard-png", action="store_true",
+                   help="draw the dashboard's HTML page but not its PNG images (saves a few seconds)")
     p.set_defaults(run=run)
 
 
@@ -89,6 +93,7 @@ def options_from_args(args: argparse.Namespace) -> LocalOptions:
         chaos=args.chaos, iam=args.iam, output=args.output, report_json=args.report_json, seed=args.seed,
         gremlin_endpoint=args.gremlin_endpoint, sqs_endpoint=args.sqs_endpoint,
         max_duration_s=args.max_duration_s, progress=not args.no_progress,
+        dashboard=not args.no_dashboard, dashboard_pngs=not args.no_dashboard_png,
     )
 
 
@@ -126,6 +131,9 @@ def print_report(r: dict[str, Any]) -> None:
         ("duration", f"{r['duration_s']} s" + ("" if r["finished"] else " (did not finish)")),
         ("output", r["output_dir"]),
     ]
+    if "dashboard" in r:
+        fired = ", ".join(r["dashboard"]["alarms_fired"]) or "none"
+        rows.append(("dashboard", f"{r['dashboard']['html']} (alarms that would have fired: {fired})"))
     if r["iam"]:
         sig = r["sigv4_signing_ms"]
         rows.insert(-3, ("SigV4 signing ms", f"p50 {sig['p50']}  p95 {sig['p95']}  p99 {sig['p99']}"))

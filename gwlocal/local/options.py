@@ -33,3 +33,5 @@ class LocalOptions:
     sqs_endpoint: str | None = None
     max_duration_s: float = 120.0
     progress: bool = True
+    dashboard: bool = True
+    dashboard_pngs: bool = True

@@ -86,7 +86,9 @@ class LocalRun:
         moto = None
         provider = TracerProvider(shutdown_on_exit=False)
         provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(out.spans)))
-        sink = CountingMetricsSink(out.emf, namespace="graphworker", service=o.handler)
+        # The handler's own service name, so local EMF lines match what the function logs in AWS.
+        service = find_worker(fresh_module(self.module)).service or o.handler
+        sink = CountingMetricsSink(out.emf, namespace="graphworker", service=service)
         telemetry = Telemetry(tracer=provider.get_tracer("graphworker"), metrics=sink)
         try:
             if o.gremlin_endpoint is None:
@@ -154,6 +156,13 @@ class LocalRun:
             report["left_in_queue"] = final_queues.queue_visible + final_queues.queue_in_flight
             report["output_dir"] = str(o.output)
             out.write_report(report)
+            if o.dashboard:
+                from ..dashboard import render_dashboard
+
+                drawn = render_dashboard(o.output, pngs=o.dashboard_pngs)
+                report["dashboard"] = {"html": str(drawn.html), "pngs": len(drawn.pngs),
+                                       "alarms_fired": drawn.fired}
+                out.write_report(report)
             if o.report_json:
                 o.report_json.parent.mkdir(parents=True, exist_ok=True)
                 o.report_json.write_text(out.path.joinpath("report.json").read_text())

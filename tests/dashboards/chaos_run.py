@@ -37,10 +37,10 @@ from gwlocal.local.outputs import JsonlSpanExporter
 from handlers import identity
 
 CHAOS = {
-    "conflict_rate": 0.25,
-    "hold_ms": 3.0,
-    "drop": {"rate": 0.06},
-    "inject": {"code": "ThrottlingException", "rate": 0.05, "writes_only": True},
+    "conflict_rate": 0.15,
+    "hold_ms": 2.0,
+    "drop": {"count": 2, "rate": 0.05},  # the first two requests for sure, then 5%
+    "inject": {"code": "ThrottlingException", "count": 1, "rate": 0.04, "writes_only": True},
 }
 
 
@@ -105,67 +105,85 @@ def _write(stream: TextIO, data: dict[str, Any]) -> None:
     stream.flush()
 
 
-async def chaos_run(out: Path, *, messages: int = 90, poison: int = 3, contexts: int = 3,
-                    batch_size: int = 10, seed: int = 11) -> dict[str, Any]:
+@dataclass
+class _Files:
+    emf: TextIO
+    spans: TextIO
+    endpoint_stats: TextIO
+    sqs: TextIO
+
+
+def chaos_run(out: Path, *, messages: int = 90, poison: int = 3, contexts: int = 3, batch_size: int = 10,
+              seed: int = 11) -> dict[str, Any]:
     """Run the chaos load; write the five files into ``out``; return the report."""
     out.mkdir(parents=True, exist_ok=True)
+    with (out / "metrics.emf.jsonl").open("w") as emf, (out / "spans.jsonl").open("w") as spans, \
+            (out / "endpoint-stats.jsonl").open("w") as endpoint_stats, (out / "sqs-stats.jsonl").open("w") as sqs:
+        report = asyncio.run(_run(_Files(emf, spans, endpoint_stats, sqs), messages=messages, poison=poison,
+                                  contexts=contexts, batch_size=batch_size, seed=seed))
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+async def _run(files: _Files, *, messages: int, poison: int, contexts: int, batch_size: int,
+               seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     endpoint = GremlinEndpoint(seed=seed)
     await endpoint.start("127.0.0.1", 0)
     endpoint.apply_settings(CHAOS)
     provider = TracerProvider()
-    with (out / "metrics.emf.jsonl").open("w") as emf, (out / "spans.jsonl").open("w") as spans, \
-            (out / "endpoint-stats.jsonl").open("w") as endpoint_stats, (out / "sqs-stats.jsonl").open("w") as sqs:
-        provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(spans)))
-        queue = MiniQueue()
-        for i, body in enumerate(_bodies(messages, poison, rng)):
-            queue.send(f"m-{i}", body)
+    provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(files.spans)))
+    queue = MiniQueue()
+    for i, body in enumerate(_bodies(messages, poison, rng)):
+        queue.send(f"m-{i}", body)
 
-        def sample() -> None:
-            _write(endpoint_stats, {"t": time.time(), **endpoint.stats_json()})
-            _write(sqs, queue.sample())
+    def sample() -> None:
+        _write(files.endpoint_stats, {"t": time.time(), **endpoint.stats_json()})
+        _write(files.sqs, queue.sample())
 
-        sample()
-        committed = 0
-        clients: list[GraphClient] = []
+    sample()
+    committed = 0
+    clients: list[GraphClient] = []
 
-        async def execution_context(number: int) -> None:
-            nonlocal committed
-            telemetry = Telemetry(tracer=provider.get_tracer("graphworker"),
-                                  metrics=MetricsSink(namespace="graphworker", service=identity.worker.service,
-                                                      stream=emf))
-            config = GraphConfig.from_env({}, endpoint=f"127.0.0.1:{endpoint.port}", tls=False, max_attempts=4,
-                                          backoff_base_s=0.002, backoff_max_s=0.02)
-            client = GraphClient(config, telemetry=telemetry, rng=random.Random(seed + number))
-            clients.append(client)
-            worker = GraphWorker(service=identity.worker.service, config=WorkerConfig(), client=lambda: client,
-                                 telemetry=telemetry)
-            worker.upserts(model=identity.IdentityObserved)(identity.to_graph)
-            while True:
-                batch = queue.receive(batch_size)
-                if not batch:
-                    if queue.in_flight == 0:
-                        queue.changed.set()  # wake the other contexts: the queue has drained
-                        return
-                    queue.changed.clear()
-                    await queue.changed.wait()
-                    continue
-                event = sqs_event([sqs_record(m.body, message_id=m.message_id, receive_count=m.receives,
-                                              sent_timestamp_ms=m.sent_ms, queue="identity-queue") for m in batch])
-                response = await worker.process(event, LocalLambdaContext(function_name="identity-graph-local"))
-                failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-                committed += len(batch) - len(failed)
-                queue.settle(batch, failed)
-                sample()
+    async def execution_context(number: int) -> None:
+        nonlocal committed
+        telemetry = Telemetry(tracer=provider.get_tracer("graphworker"),
+                              metrics=MetricsSink(namespace="graphworker", service=identity.worker.service,
+                                                  stream=files.emf))
+        config = GraphConfig.from_env({}, endpoint=f"127.0.0.1:{endpoint.port}", tls=False, max_attempts=5,
+                                      backoff_base_s=0.002, backoff_max_s=0.02)
+        client = GraphClient(config, telemetry=telemetry, rng=random.Random(seed + number))
+        clients.append(client)
+        worker = GraphWorker(service=identity.worker.service, config=WorkerConfig(), client=lambda: client,
+                             telemetry=telemetry)
+        worker.upserts(model=identity.IdentityObserved)(identity.to_graph)
+        while True:
+            batch = queue.receive(batch_size)
+            if not batch:
+                if queue.in_flight == 0:
+                    queue.changed.set()  # wake the other contexts: the queue has drained
+                    return
+                queue.changed.clear()
+                await queue.changed.wait()
+                continue
+            event = sqs_event([sqs_record(m.body, message_id=m.message_id, receive_count=m.receives,
+                                          sent_timestamp_ms=m.sent_ms, queue="identity-queue") for m in batch])
+            response = await worker.process(event, LocalLambdaContext(function_name="identity-graph-local"))
+            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+            committed += len(batch) - len(failed)
+            queue.settle(batch, failed)
+            sample()
 
+    try:
         await asyncio.gather(*(execution_context(n) for n in range(contexts)))
         for client in clients:
             await client.close()
             client.telemetry.metrics.flush()
         sample()
         stats = endpoint.stats_json()
+    finally:
         await endpoint.stop()
-    report = {
+    return {
         "messages_sent": messages + poison,
         "committed": committed,
         "failed": messages + poison - committed,
@@ -174,5 +192,3 @@ async def chaos_run(out: Path, *, messages: int = 90, poison: int = 3, contexts:
         "errors_by_code": stats["errors_by_code"],
         "chaos": CHAOS,
     }
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return report

@@ -11,13 +11,15 @@ import importlib
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from dashboards import deployment
+from dashboards import alarms, deployment, readme
 from dashboards.deployment import FUNCTIONS, VISIBILITY_MAPPING
 from dashboards.render import TEMPLATE
 from dashboards.render import main as render_main
@@ -77,6 +79,13 @@ def test_generated_blocks_are_up_to_date():
     assert render_main(["--check"]) == 0
 
 
+def test_readme_alarm_table_is_up_to_date():
+    text = (ROOT / "README.md").read_text()
+    assert readme.with_table(text) == text, "run: python -m dashboards.render --write"
+    for alarm in alarms.ALARMS:
+        assert f"`{alarm.parameter}` ({alarm.default:g} {alarm.unit})" in text
+
+
 def test_render_detects_a_hand_edit(tmp_path):
     text = TEMPLATE.read_text()
     block = '  ConflictRateAlarmPercent:\n    Type: "Number"\n    Default: '
@@ -84,13 +93,14 @@ def test_render_detects_a_hand_edit(tmp_path):
     assert edited != text
     copy = tmp_path / "template.yaml"
     copy.write_text(edited)
-    assert render_main(["--check", "--template", str(copy)]) == 1
-    assert render_main(["--write", "--template", str(copy)]) == 0
+    no_readme = str(tmp_path / "README.md")
+    assert render_main(["--check", "--template", str(copy), "--readme", no_readme]) == 1
+    assert render_main(["--write", "--template", str(copy), "--readme", no_readme]) == 0
     assert copy.read_text() == TEMPLATE.read_text()
 
 
 def test_cfn_lint_passes():
-    cfn_lint = shutil.which("cfn-lint", path=str(ROOT / ".venv" / "bin")) or shutil.which("cfn-lint")
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or shutil.which("cfn-lint")
     assert cfn_lint, "cfn-lint is part of the test extras"
     result = subprocess.run([cfn_lint, str(TEMPLATE)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -22,14 +22,16 @@ REPORT_KEYS = {"messages_sent", "committed", "failed", "in_dlq", "duplicates_abs
 
 
 def run(tmp_path: Path, **overrides) -> dict:
+    overrides.setdefault("dashboard_pngs", False)  # PNGs cost seconds; one test draws them
     options = LocalOptions(output=tmp_path / "out", report_json=tmp_path / "report.json", rate=0, progress=False,
                            visibility_timeout_s=1, max_receive_count=2, max_duration_s=90, **overrides)
     return __import__("asyncio").run(LocalRun(options).run())
 
 
 def test_default_run_is_green_and_writes_every_output(tmp_path):
-    report = run(tmp_path, messages=60, poison_rate=0.1, duplicate_rate=0.1, seed=3)
+    report = run(tmp_path, messages=60, poison_rate=0.1, duplicate_rate=0.1, seed=3, dashboard_pngs=True)
     assert report["ok"], report
+    assert Path(report["dashboard"]["html"]).is_file() and report["dashboard"]["pngs"] > 10
     assert REPORT_KEYS <= set(report)
     assert set(report["latency_ms"]) == {"p50", "p95", "p99"}
     assert set(report["graph_check"]) >= {"expected", "found", "missing", "unexpected"}
@@ -37,7 +39,7 @@ def test_default_run_is_green_and_writes_every_output(tmp_path):
     assert report["poison_sent"] > 0 and report["poison_in_dlq"] == report["poison_sent"]
     assert report["committed"] == report["valid_messages"] and report["lost"] == 0
     assert report["duplicates_absorbed"] == report["duplicates_sent"] > 0
-    assert json.loads((tmp_path / "report.json").read_text()) == report
+    assert json.loads((tmp_path / "report.json").read_text()) == json.loads(json.dumps(report))
     out = tmp_path / "out"
     for name in ("metrics.emf.jsonl", "spans.jsonl", "endpoint-stats.jsonl", "sqs-stats.jsonl", "handler.log",
                  "report.json"):
@@ -109,3 +111,19 @@ def test_help_documents_every_option():
 def test_unknown_handler_is_refused(tmp_path):
     with pytest.raises(ValueError, match="--handler"):
         LocalRun(LocalOptions(handler="nope", output=tmp_path))
+
+
+def test_chaos_run_dashboard_draws_conflicts_and_reconnects_in_chromium(tmp_path):
+    from tests.dashboards.test_browser import _Dom, run_chromium
+
+    report = run(tmp_path, messages=80, chaos=True, seed=6, concurrency=3)
+    assert report["ok"], report
+    assert report["conflicts"] + report["reconnects"] > 0
+    url = Path(report["dashboard"]["html"]).resolve().as_uri()
+    dumped = run_chromium(tmp_path / "profile", "--virtual-time-budget=5000", "--dump-dom", url)
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    dom = _Dom()
+    dom.feed(dumped.stdout)
+    drawn = {chart for chart, attrs in dom.paths if float(attrs.get("data-length") or 0) > 0}
+    for key in ("conflict", "reconnects", "messages"):
+        assert any(key in chart for chart in drawn), (key, sorted(drawn))
