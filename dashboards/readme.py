@@ -1,17 +1,21 @@
-"""The README's alarm table, rendered from :mod:`dashboards.alarms` (so the docs cannot drift).
+"""The README's generated tables: alarms (from :mod:`dashboards.alarms`) and metrics (from the
+framework's metric catalog), so the docs cannot drift from the code.
 
-``python -m dashboards.render --write`` rewrites the table between the README's
-``<!-- alarms-table:start -->`` and ``<!-- alarms-table:end -->`` markers; a test fails when the
-README and the alarm definitions disagree.
+``python -m dashboards.render --write`` rewrites each table between its README markers
+(``<!-- alarms-table:start/end -->``, ``<!-- metrics-table:start/end -->``); tests fail when
+the README and the definitions disagree.
 """
 
 from __future__ import annotations
+
+from framework.telemetry import CATALOG
 
 from . import alarms as a
 from .alarms import AlarmDef, Query
 from .aws import AwsMetric
 
 START, END = "<!-- alarms-table:start -->", "<!-- alarms-table:end -->"
+METRICS_START, METRICS_END = "<!-- metrics-table:start -->", "<!-- metrics-table:end -->"
 
 
 def _watches(alarm: AlarmDef) -> str:
@@ -39,9 +43,22 @@ def render_table() -> str:
     return "\n".join(lines)
 
 
-def with_table(readme: str) -> str:
-    head, _, rest = readme.partition(START)
-    _, _, tail = rest.partition(END)
+def render_metrics_table() -> str:
+    lines = ["| metric | unit | dimensions | meaning |", "| --- | --- | --- | --- |"]
+    for m in CATALOG:
+        lines.append(f"| `{m.name}` | {m.unit} | {', '.join(m.dimensions) or '-'} | {m.description} |")
+    return "\n".join(lines)
+
+
+def _between(readme: str, start: str, end: str, body: str) -> str:
+    head, _, rest = readme.partition(start)
+    _, _, tail = rest.partition(end)
     if not rest:
-        raise ValueError(f"README has no {START} marker")
-    return f"{head}{START}\n{render_table()}\n{END}{tail}"
+        raise ValueError(f"README has no {start} marker")
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def with_table(readme: str) -> str:
+    """``readme`` with both generated tables brought up to date."""
+    readme = _between(readme, START, END, render_table())
+    return _between(readme, METRICS_START, METRICS_END, render_metrics_table())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gwlocal.readme_metrics import with_table
+from dashboards.readme import with_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEXT = README.read_text()
@@ -25,7 +25,7 @@ def test_python_examples_run(index):
 
 
 def test_metric_table_matches_the_catalog():
-    assert with_table(TEXT) == TEXT, "run: python -m gwlocal.readme_metrics"
+    assert with_table(TEXT) == TEXT, "run: python -m dashboards.render --write"
 
 
 def test_first_commands_are_setup_and_tests():
