@@ -23,7 +23,8 @@ REPORT_KEYS = {"messages_sent", "committed", "failed", "in_dlq", "duplicates_abs
 
 def run(tmp_path: Path, **overrides) -> dict:
     overrides.setdefault("dashboard_pngs", False)  # PNGs cost seconds; one test draws them
-    options = LocalOptions(output=tmp_path / "out", report_json=tmp_path / "report.json", rate=0, progress=False,
+    overrides.setdefault("rate", 0)
+    options = LocalOptions(output=tmp_path / "out", report_json=tmp_path / "report.json", progress=False,
                            visibility_timeout_s=1, max_receive_count=2, max_duration_s=90, **overrides)
     return __import__("asyncio").run(LocalRun(options).run())
 
@@ -51,16 +52,6 @@ def test_default_run_is_green_and_writes_every_output(tmp_path):
     # Poison messages were logged with their message id as correlation id.
     logged = [json.loads(line) for line in (out / "handler.log").read_text().splitlines()]
     assert any(entry.get("correlation_id") and entry.get("reason_kind") == "invalid_message" for entry in logged)
-
-
-def test_chaos_run_loses_and_duplicates_nothing(tmp_path):
-    report = run(tmp_path, messages=80, chaos=True, seed=5, concurrency=3)
-    assert report["ok"], report
-    assert report["lost"] == 0
-    assert report["graph_check"]["unexpected"] == 0 and report["graph_check"]["missing"] == 0
-    assert report["poison_in_dlq"] == report["poison_sent"]
-    # The faults really happened (which ones, in what number, depends on timing between contexts).
-    assert sum(report["errors_by_code"].values()) > 0 and report["retries"] > 0
 
 
 def test_iam_run_signs_every_connection(tmp_path, monkeypatch):
@@ -113,17 +104,23 @@ def test_unknown_handler_is_refused(tmp_path):
         LocalRun(LocalOptions(handler="nope", output=tmp_path))
 
 
-def test_chaos_run_dashboard_draws_conflicts_and_reconnects_in_chromium(tmp_path):
+def test_chaos_run_loses_nothing_and_its_dashboard_draws_in_chromium(tmp_path):
     from tests.dashboards.test_browser import _Dom, run_chromium
 
-    report = run(tmp_path, messages=80, chaos=True, seed=6, concurrency=3)
+    # Sent at 25 messages/s, writes go on past the chaos failover at 4 s: every execution context
+    # then meets ReadOnlyViolation and reconnects, so the run has reconnects whatever the draws.
+    report = run(tmp_path, messages=125, rate=25, chaos=True, seed=6, concurrency=3)
     assert report["ok"], report
-    assert report["conflicts"] + report["reconnects"] > 0
+    assert report["lost"] == 0 and report["poison_in_dlq"] == report["poison_sent"]
+    assert report["graph_check"]["missing"] == report["graph_check"]["unexpected"] == 0  # nothing lost or doubled
+    assert report["conflicts"] > 0 and report["reconnects"] > 0 and report["retries"] > 0
     url = Path(report["dashboard"]["html"]).resolve().as_uri()
     dumped = run_chromium(tmp_path / "profile", "--virtual-time-budget=5000", "--dump-dom", url)
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = _Dom()
     dom.feed(dumped.stdout)
-    drawn = {chart for chart, attrs in dom.paths if float(attrs.get("data-length") or 0) > 0}
-    for key in ("conflict", "reconnects", "messages"):
-        assert any(key in chart for chart in drawn), (key, sorted(drawn))
+    charts_with_series = {chart for chart, _ in dom.paths}
+    for key in ("conflict-rate", "reconnects", "messages"):
+        assert any(key in chart for chart in charts_with_series), (key, sorted(charts_with_series))
+    lines = {chart for chart, attrs in dom.paths if float(attrs.get("data-length") or 0) > 0}
+    assert any("messages" in chart for chart in lines)  # a multi-second series drew as a line
