@@ -36,14 +36,14 @@ def retriable_error_classes() -> tuple[str, ...]:
     Read from :mod:`framework.errors` (its class-to-label table) rather than typed here, so a new
     retriable error class is counted by the retry-rate alarm without an edit.
     """
-    labels = {label for cls, label in _errors._CLASS_LABELS.items() if issubclass(cls, _errors.RetriableError)}
+    labels = {label for cls, label in _errors.ERROR_CLASS_LABELS.items() if issubclass(cls, _errors.RetriableError)}
     return tuple(sorted(labels))
 
 
 def throttle_codes() -> tuple[str, ...]:
     """``Code`` values of ``GremlinThrottles``: Neptune's throttling codes, and ``unknown`` for a
     throttle without a code (``framework.client`` records ``exc.code or "unknown"``)."""
-    return (*sorted(_errors._THROTTLE_CODES), "unknown")
+    return (*sorted(_errors.THROTTLE_CODES), "unknown")
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,7 +103,8 @@ class GraphConfig:
                 return default
             return parse(var, raw.strip())
 
-        port = pick("_port", "NEPTUNE_PORT", _parse_port, 8182)
+        raw_port = env.get("NEPTUNE_PORT", "").strip()
+        port = _parse_port("NEPTUNE_PORT", raw_port) if raw_port else 8182
         _tls: bool | None = None
         if "endpoint" in overrides:
             endpoint = overrides["endpoint"]

@@ -58,7 +58,7 @@ class GraphRequestError(GraphWorkerError):
     @property
     def error_class(self) -> str:
         """Short class label used as a metric dimension (e.g. ``conflict``)."""
-        return _CLASS_LABELS.get(type(self), "unknown")
+        return ERROR_CLASS_LABELS.get(type(self), "unknown")
 
 
 class RetriableError(GraphRequestError):
@@ -129,7 +129,8 @@ class RetryBudgetExhausted(RetryStopped):
     """The process-wide retry budget is spent: fail fast instead of hammering the database."""
 
 
-_CLASS_LABELS: dict[type[GraphRequestError], str] = {
+ERROR_CLASS_LABELS: dict[type[GraphRequestError], str] = {
+    # The ``ErrorClass`` metric dimension of each class (dashboards and alarms read this table).
     ConflictError: "conflict",
     ConnectionLost: "connection",
     EmptyResponse: "empty_response",
@@ -142,7 +143,7 @@ _CLASS_LABELS: dict[type[GraphRequestError], str] = {
     GraphRequestError: "unknown",
 }
 
-_THROTTLE_CODES = frozenset({
+THROTTLE_CODES = frozenset({  # Neptune codes classified as ThrottledError (the ``Code`` dimension)
     "ThrottlingException", "TimeLimitExceededException", "MemoryLimitExceededException",
     "QueryLimitExceededException", "TooManyRequestsException",
 })
@@ -158,7 +159,7 @@ def error_for_code(code: str, detailed_message: str, *, request_id: str | None =
         return ConflictError(message, **kwargs)
     if code == "ReadOnlyViolationException":
         return ReadOnlyViolation(message, **kwargs)
-    if code in _THROTTLE_CODES:
+    if code in THROTTLE_CODES:
         return ThrottledError(message, **kwargs)
     if code == "AccessDeniedException":
         return AuthError(message, **kwargs)

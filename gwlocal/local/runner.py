@@ -59,8 +59,6 @@ class _Sent:
 class RunState:
     sent: dict[str, _Sent] = field(default_factory=dict)
     producer_done: bool = False
-    dlq: int = 0
-    last_endpoint: dict[str, Any] = field(default_factory=dict)
 
 
 class LocalRun:
@@ -87,7 +85,8 @@ class LocalRun:
         provider = TracerProvider(shutdown_on_exit=False)
         provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(out.spans)))
         # The handler's own service name, so local EMF lines match what the function logs in AWS.
-        service = find_worker(fresh_module(self.module)).service or o.handler
+        self._checker = find_worker(fresh_module(self.module))  # maps bodies for the graph check too
+        service = self._checker.service or o.handler
         sink = CountingMetricsSink(out.emf, namespace="graphworker", service=service)
         telemetry = Telemetry(tracer=provider.get_tracer("graphworker"), metrics=sink)
         try:
@@ -145,7 +144,7 @@ class LocalRun:
                 dlq_ids = await queues.dlq_message_ids(expected=esm.stats.exhausted)
                 final_queues = await queues.stats()
                 stats = await control.stats()
-                check = await self._graph_check(config, telemetry, messages_for_check(self.state))
+                check = await self._graph_check(config, telemetry, [s.message.body for s in self.state.sent.values()])
             for handler in redirected:  # the logging handlers outlive the run; give them back stdout
                 if handler is not None:
                     handler.setStream(sys.stdout)
@@ -202,8 +201,6 @@ class LocalRun:
             now = time.time()
             stats = await control.stats()
             q = await queues.stats()
-            self.state.dlq = q.dlq_visible
-            self.state.last_endpoint = stats
             oldest = min((s.sent_at for mid, s in self.state.sent.items() if mid not in esm.stats.committed),
                          default=now)
             out.sample(out.endpoint_stats, now, stats)
@@ -247,7 +244,7 @@ class LocalRun:
 
     async def _graph_check(self, config: GraphConfig, telemetry: Telemetry,
                            bodies: list[str]) -> dict[str, Any]:
-        worker = find_worker(fresh_module(self.module))
+        worker = self._checker
         expected: set[tuple[str, ...]] = set()
         for body in bodies:
             try:
@@ -321,10 +318,6 @@ class LocalRun:
         }
         report["ok"] = bool(finished and not lost and check["ok"] and poison <= dlq)
         return report
-
-
-def messages_for_check(state: RunState) -> list[str]:
-    return [s.message.body for s in state.sent.values()]
 
 
 def _record(body: str) -> Any:

@@ -143,7 +143,7 @@ def test_alarm_dimension_values_are_ones_the_code_emits(template):
     """An alarm on ``Outcome="errors"`` would never fire: every explicit dimension value must be a
     literal at an emit site or come from the framework's own tables."""
     emitted = emitted_metrics()
-    tables = set(errors._CLASS_LABELS.values()) | set(errors._THROTTLE_CODES)
+    tables = set(errors.ERROR_CLASS_LABELS.values()) | set(errors.THROTTLE_CODES)
     for resource in template["Resources"].values():
         if resource["Type"] != "AWS::CloudWatch::Alarm":
             continue
