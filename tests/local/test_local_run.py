@@ -104,17 +104,26 @@ def test_unknown_handler_is_refused(tmp_path):
         LocalRun(LocalOptions(handler="nope", output=tmp_path))
 
 
-def test_chaos_run_loses_nothing_and_its_dashboard_draws_in_chromium(tmp_path):
-    from tests.dashboards.test_browser import _Dom, run_chromium
-
+@pytest.fixture(scope="module")
+def chaos_report(tmp_path_factory) -> dict:
     # Sent at 25 messages/s, writes go on past the chaos failover at 4 s: every execution context
     # then meets ReadOnlyViolation and reconnects, so the run has reconnects whatever the draws.
-    report = run(tmp_path, messages=125, rate=25, chaos=True, seed=6, concurrency=3)
+    return run(tmp_path_factory.mktemp("chaos"), messages=125, rate=25, chaos=True, seed=6, concurrency=3)
+
+
+def test_chaos_run_loses_nothing(chaos_report):
+    report = chaos_report
     assert report["ok"], report
     assert report["lost"] == 0 and report["poison_in_dlq"] == report["poison_sent"]
     assert report["graph_check"]["missing"] == report["graph_check"]["unexpected"] == 0  # nothing lost or doubled
     assert report["conflicts"] > 0 and report["reconnects"] > 0 and report["retries"] > 0
-    url = Path(report["dashboard"]["html"]).resolve().as_uri()
+
+
+@pytest.mark.chromium
+def test_chaos_run_dashboard_draws_in_chromium(chaos_report, tmp_path):
+    from tests.dashboards.test_browser import _Dom, run_chromium
+
+    url = Path(chaos_report["dashboard"]["html"]).resolve().as_uri()
     dumped = run_chromium(tmp_path / "profile", "--virtual-time-budget=5000", "--dump-dom", url)
     assert dumped.returncode == 0, dumped.stderr[-2000:]
     dom = _Dom()
