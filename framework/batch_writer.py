@@ -5,10 +5,13 @@ exist yet) fails the whole request it was batched into. Splitting that request i
 retrying each, down to single elements, commits everything that can be committed and pins the
 failure on exactly the messages that asked for the bad element.
 
-Only failures caused by the request's *content* are bisected: permanent errors and
-``ConstraintViolationException``. A database that is throttling, conflicting beyond the retry
-budget or unreachable will not get better by sending it more, smaller requests; those failures
-fail every message in the request (SQS redelivers them later).
+Only failures caused by the request's *content* are bisected: permanent errors (a request that
+cannot even be serialized included) and ``ConstraintViolationException``. A database that is
+throttling, conflicting beyond the retry budget or unreachable will not get better by sending it
+more, smaller requests; those failures fail every message in the request (SQS redelivers them
+later). When the database cannot be reached at all (the handshake refused, e.g. HTTP 403 after
+a credential refresh, or no connection within the retries) the rest of the batch fails at once
+with the same reason, without another attempt: one refusal per batch, not one per request.
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ from opentelemetry.trace import Status, StatusCode
 
 from .batching import Element, chunk, request_traversal
 from .client import GraphClient
-from .errors import DeadlineExceeded, GraphRequestError, GraphWorkerError, PermanentError, TransientError
+from .errors import (
+    AuthError,
+    ConnectionLost,
+    DeadlineExceeded,
+    GraphRequestError,
+    GraphWorkerError,
+    PermanentError,
+    RetryStopped,
+    TransientError,
+)
 from .telemetry import catalog as m
 from .upserts import Edge
 
@@ -34,15 +46,47 @@ class WriteOutcome:
     deadline_keys: set[tuple[str, str]] = field(default_factory=set)
     """Elements not committed because the deadline guard stopped the batch."""
     deadline_stopped: bool = False
+    unavailable: str | None = None
+    """Why the database cannot be reached: set, the remaining requests fail without being sent."""
     requests: int = 0
     bisections: int = 0
+
+    def merge(self, other: WriteOutcome) -> None:
+        """Add ``other`` (a later round's outcome) into this one."""
+        self.committed |= other.committed
+        self.failed.update(other.failed)
+        self.deadline_keys |= other.deadline_keys
+        self.deadline_stopped |= other.deadline_stopped
+        self.unavailable = self.unavailable or other.unavailable
+        self.requests += other.requests
+        self.bisections += other.bisections
 
 
 def is_content_error(exc: BaseException) -> bool:
     """Caused by what the request says (so smaller requests can isolate it), not by the database's state."""
+    if isinstance(exc, AuthError):
+        return False
     if isinstance(exc, PermanentError):
         return True
     return isinstance(exc, TransientError) and exc.code == "ConstraintViolationException"
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why no request of this batch can succeed now, or None when the failure is the request's own.
+
+    A refused handshake (auth) and a connection that could not be opened within the retries
+    (refused, timed out, TLS or handshake failure) are the database's state, not the request's.
+    """
+    last = exc.last_error if isinstance(exc, RetryStopped) and exc.last_error is not None else exc
+    if isinstance(last, AuthError):
+        return f"the database refused the connection: {_reason(last)}"
+    if isinstance(last, ConnectionLost) and last.cause in CONNECT_CAUSES:
+        return f"the database could not be reached: {_reason(last)}"
+    return None
+
+
+CONNECT_CAUSES = frozenset({"refused", "handshake", "connect_timeout", "tls"})
+"""``ConnectionLost`` causes that mean no connection was made (as opposed to one that broke)."""
 
 
 class BatchWriter:
@@ -54,8 +98,13 @@ class BatchWriter:
         self.max_bytes = max_bytes
 
     async def write(self, vertices: Sequence[Element], edges: Sequence[Element], *,
-                    deadline: float | None) -> WriteOutcome:
-        outcome = WriteOutcome()
+                    deadline: float | None, outcome: WriteOutcome | None = None) -> WriteOutcome:
+        """Write vertices, then the edges whose endpoints did not fail; ``outcome`` collects as it goes.
+
+        Passing ``outcome`` lets a caller that abandons the write (its hard deadline) still see
+        what was confirmed before it stopped.
+        """
+        outcome = outcome if outcome is not None else WriteOutcome()
         await self._write_phase(vertices, outcome, deadline)
         runnable: list[Element] = []
         for element in edges:
@@ -74,6 +123,10 @@ class BatchWriter:
             await self._write_group(group, outcome, deadline)
 
     async def _write_group(self, group: list[Element], outcome: WriteOutcome, deadline: float | None) -> None:
+        if outcome.unavailable is not None:
+            for element in group:
+                outcome.failed[element.key] = f"not sent: {outcome.unavailable}"
+            return
         if outcome.deadline_stopped or (deadline is not None and time.monotonic() >= deadline):
             self._stop_for_deadline(group, outcome, "not written")
             return
@@ -82,10 +135,19 @@ class BatchWriter:
         try:
             results = await self.client.submit(request_traversal(group), expect=len(group), deadline=deadline,
                                                operation=f"upsert batch of {len(group)}")
-        except DeadlineExceeded:
+        except DeadlineExceeded as exc:
+            unavailable = unavailable_reason(exc)
+            if unavailable is not None:
+                outcome.unavailable = unavailable
             self._stop_for_deadline(group, outcome, "not committed")
             return
         except GraphWorkerError as exc:
+            unavailable = unavailable_reason(exc)
+            if unavailable is not None:
+                outcome.unavailable = unavailable
+                for element in group:
+                    outcome.failed[element.key] = unavailable
+                return
             if is_content_error(exc) and len(group) > 1:
                 await self._bisect(group, outcome, deadline, exc)
                 return

@@ -27,6 +27,7 @@ from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.traversal import CardinalityValue, Direction, Merge, T
 from gremlin_python.structure.graph import Graph
 
+from .errors import RequestEncodingError
 from .upserts import Edge, Upsert, Vertex
 
 _g = traversal().with_graph(Graph())
@@ -171,7 +172,11 @@ def estimate_bytes(group: Sequence[Element]) -> int:
 def _fit(group: list[Element], max_bytes: int, size_of: Callable[[Any], int]) -> list[list[Element]]:
     if len(group) <= 1 or estimate_bytes(group) <= max_bytes // 2:
         return [group]
-    if size_of(request_traversal(group).bytecode) <= max_bytes:
+    try:
+        size = size_of(request_traversal(group).bytecode)
+    except RequestEncodingError:  # an element that cannot be serialized: split until it is alone
+        size = max_bytes + 1
+    if size <= max_bytes:
         return [group]
     middle = len(group) // 2
     return _fit(group[:middle], max_bytes, size_of) + _fit(group[middle:], max_bytes, size_of)

@@ -42,7 +42,7 @@ from .retry import RetryBudget, RetryPolicy, call_with_retries
 from .signing import CredentialSource, HandshakeSigner
 from .telemetry import Telemetry
 from .telemetry import catalog as m
-from .transport import WebSocketTransport
+from .transport import WebSocketTransport, trace_config
 
 DB_SYSTEM = "aws.neptune"
 
@@ -145,7 +145,7 @@ class GraphClient:
     # ------------------------------------------------------------------ attempts
     async def _attempt(self, bytecode: Any, role: str, expect: int | None, number: int,
                        deadline: float | None) -> list[Any]:
-        conn = await self._connection(role)
+        conn = await self._connection(role, deadline)
         timeout = self.config.request_timeout_s
         if deadline is not None:
             timeout = max(min(timeout, deadline - time.monotonic()), 0.001)
@@ -211,28 +211,38 @@ class GraphClient:
         span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
 
     # ------------------------------------------------------------------ connections
-    async def _connection(self, role: str) -> GremlinConnection:
-        """The open connection for ``role``, (re)connecting when needed. One connect at a time."""
-        lock = self._locks.setdefault(role, asyncio.Lock())
-        async with lock:
-            conn = self._connections.get(role)
-            if conn is not None:
-                if conn.closed:
-                    await self._discard(role, cause=conn.close_cause)
-                elif time.monotonic() - conn.last_used > self.config.idle_reconnect_s and conn.in_flight == 0:
-                    await self._discard(role, cause="idle")
-                else:
-                    return conn
-            conn = await self._connect(role)
-            self._connections[role] = conn
-            self.telemetry.metrics.add(m.GREMLIN_OPEN_CONNECTIONS, self.open_connections())
-            return conn
+    async def _connection(self, role: str, deadline: float | None = None) -> GremlinConnection:
+        """The open connection for ``role``, (re)connecting when needed. One connect at a time.
 
-    async def _connect(self, role: str) -> GremlinConnection:
+        Waiting for another task's connect and connecting are both bounded by ``deadline``
+        (a ``time.monotonic()`` value): an endpoint that accepts TCP and never answers the
+        handshake cannot hold an invocation past its deadline.
+        """
+        lock = self._locks.setdefault(role, asyncio.Lock())
+        try:
+            async with asyncio.timeout_at(deadline):  # loop.time() is time.monotonic()
+                async with lock:
+                    conn = self._connections.get(role)
+                    if conn is not None:
+                        if conn.closed:
+                            await self._discard(role, cause=conn.close_cause)
+                        elif (time.monotonic() - conn.last_used > self.config.idle_reconnect_s
+                              and conn.in_flight == 0):
+                            await self._discard(role, cause="idle")
+                        else:
+                            return conn
+                    conn = await self._connect(role, deadline)
+                    self._connections[role] = conn
+                    self.telemetry.metrics.add(m.GREMLIN_OPEN_CONNECTIONS, self.open_connections())
+                    return conn
+        except TimeoutError:
+            raise DeadlineExceeded(f"the deadline passed while connecting to the {role} endpoint", None) from None
+
+    async def _connect(self, role: str, deadline: float | None = None) -> GremlinConnection:
         endpoint = self.reader_endpoint if role == "reader" and self.reader_endpoint else self.config.endpoint
         url = endpoint.url(self.config.tls)
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(trace_configs=[trace_config()])
         tracer = self.telemetry.tracer
         metrics = self.telemetry.metrics
         with tracer.start_as_current_span(
@@ -243,18 +253,20 @@ class GraphClient:
         ) as span:
             started = time.perf_counter()
             try:
-                transport = await self._open_transport(url)
+                transport = await self._open_transport(url, deadline=deadline)
             except CredentialsRejected:
                 # Stale credentials are the usual cause of a 403: refresh and try exactly once more.
                 metrics.add(m.GREMLIN_RECONNECTS, 1, Cause="credentials")
                 span.add_event("credentials_refresh")
                 try:
-                    transport = await self._open_transport(url, refresh=True)
+                    transport = await self._open_transport(url, refresh=True, deadline=deadline)
                 except CredentialsRejected as again:
                     metrics.add(m.GREMLIN_CONNECT_FAILURES, 1, Cause="auth")
                     span.set_status(Status(StatusCode.ERROR, "handshake refused after credential refresh"))
-                    raise AuthError(f"{again} (after refreshing credentials)", code="AccessDeniedException",
-                                    status=403) from again
+                    span.set_attribute("error.type", again.code or "AccessDeniedException")
+                    raise AuthError(f"{again} (after refreshing credentials)",
+                                    code=again.code or "AccessDeniedException", status=403,
+                                    detailed_message=again.detailed_message) from again
                 except ConnectionLost as exc:
                     metrics.add(m.GREMLIN_CONNECT_FAILURES, 1, Cause=exc.cause)
                     raise
@@ -268,7 +280,8 @@ class GraphClient:
             metrics.add(m.GREMLIN_CONNECT_LATENCY, elapsed_ms, Role=role)
             return await GremlinConnection.open(transport, self._protocol, role=role, url=url)
 
-    async def _open_transport(self, url: str, *, refresh: bool = False) -> WebSocketTransport:
+    async def _open_transport(self, url: str, *, refresh: bool = False,
+                              deadline: float | None = None) -> WebSocketTransport:
         headers: dict[str, str] = {}
         if self._signer is not None:
             with self.telemetry.tracer.start_as_current_span("sigv4.sign") as span:
@@ -282,8 +295,10 @@ class GraphClient:
         ssl_context: ssl.SSLContext | bool | None = self._ssl_context
         if not self.config.tls:
             ssl_context = False
-        return await WebSocketTransport.connect(self._session, url, headers=headers,
-                                               timeout_s=self.config.connect_timeout_s,
+        timeout = self.config.connect_timeout_s
+        if deadline is not None:
+            timeout = max(min(timeout, deadline - time.monotonic()), 0.001)
+        return await WebSocketTransport.connect(self._session, url, headers=headers, timeout_s=timeout,
                                                ssl_context=ssl_context)
 
     async def _discard(self, role: str, *, cause: str | None, only: GremlinConnection | None = None) -> None:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .config_checks import NumberRange, check_numbers, parse_number, raise_problems
 from .errors import ConfigError
 
 SERIALIZERS = ("graphbinary-v1", "graphson-v3", "graphson-v2")
@@ -78,6 +79,11 @@ class GraphConfig:
     backoff_max_s: float = 5.0
     retry_budget: float = 20.0
     retry_budget_refill: float = 0.2
+
+    def __post_init__(self) -> None:
+        numbers = {name: getattr(self, name) for name in NUMBER_SETTINGS}
+        problems = check_numbers(numbers, {k: v[1] for k, v in NUMBER_SETTINGS.items()}, {})
+        raise_problems(problems + _cross_checks(numbers, {}), "graph client")
 
     @property
     def writer_url(self) -> str:
@@ -126,6 +132,23 @@ class GraphConfig:
         readers = pick("reader_endpoints", "NEPTUNE_READER_ENDPOINTS",
                        lambda var, raw: tuple(_parse_endpoint(var, part.strip(), port)[0]
                                               for part in raw.split(",") if part.strip()), no_readers)
+        problems: list[str] = []
+        numbers: dict[str, Any] = {}
+        labels: dict[str, str] = {}
+        for name, (var, spec) in NUMBER_SETTINGS.items():
+            labels[name] = var if name not in overrides else f"{name} (override)"
+            if name in overrides:
+                numbers[name] = overrides[name]
+                continue
+            raw_value = env.get(var, "").strip()
+            try:
+                numbers[name] = parse_number(var, raw_value, spec) if raw_value else _DEFAULTS[name]
+            except ConfigError as exc:
+                problems.append(str(exc))
+                numbers[name] = _DEFAULTS[name]
+        problems += check_numbers(numbers, {k: v[1] for k, v in NUMBER_SETTINGS.items()}, labels)
+        problems += _cross_checks(numbers, labels)
+        raise_problems(problems, "graph client")
         config = cls(
             endpoint=endpoint,
             reader_endpoints=tuple(readers),
@@ -133,22 +156,42 @@ class GraphConfig:
             use_iam=pick("use_iam", "USE_IAM", _parse_bool, False),
             region=pick("region", "AWS_REGION", lambda var, raw: raw, env.get("AWS_DEFAULT_REGION")),
             serializer=pick("serializer", "NEPTUNE_SERIALIZER", _parse_choice(SERIALIZERS), "graphbinary-v1"),
-            connect_timeout_s=pick("connect_timeout_s", "NEPTUNE_CONNECT_TIMEOUT_S", _parse_positive, 5.0),
-            request_timeout_s=pick("request_timeout_s", "NEPTUNE_REQUEST_TIMEOUT_S", _parse_positive, 30.0),
-            idle_reconnect_s=pick("idle_reconnect_s", "NEPTUNE_IDLE_RECONNECT_S", _parse_positive, 600.0),
-            max_attempts=pick("max_attempts", "GRAPHWORKER_MAX_ATTEMPTS", _parse_int_min(1), 6),
-            retry_max_time_s=pick("retry_max_time_s", "GRAPHWORKER_RETRY_MAX_TIME_S", _parse_positive, 20.0),
-            backoff_base_s=pick("backoff_base_s", "GRAPHWORKER_BACKOFF_BASE_S", _parse_positive, 0.05),
-            backoff_max_s=pick("backoff_max_s", "GRAPHWORKER_BACKOFF_MAX_S", _parse_positive, 5.0),
-            retry_budget=pick("retry_budget", "GRAPHWORKER_RETRY_BUDGET", _parse_non_negative, 20.0),
-            retry_budget_refill=pick("retry_budget_refill", "GRAPHWORKER_RETRY_BUDGET_REFILL",
-                                     _parse_non_negative, 0.2),
+            **numbers,
         )
         if config.use_iam and not config.region:
             raise ConfigError("USE_IAM is true but AWS_REGION is not set: SigV4 signing needs the region")
         if config.serializer not in SERIALIZERS:
             raise ConfigError(f"serializer must be one of {SERIALIZERS}, got {config.serializer!r}")
         return config
+
+
+_LAMBDA_MAX_S = 900.0
+NUMBER_SETTINGS: dict[str, tuple[str, NumberRange]] = {
+    "connect_timeout_s": ("NEPTUNE_CONNECT_TIMEOUT_S", NumberRange(0, _LAMBDA_MAX_S, low_open=True)),
+    "request_timeout_s": ("NEPTUNE_REQUEST_TIMEOUT_S", NumberRange(0, _LAMBDA_MAX_S, low_open=True)),
+    "idle_reconnect_s": ("NEPTUNE_IDLE_RECONNECT_S", NumberRange(0, 86_400, low_open=True)),
+    "max_attempts": ("GRAPHWORKER_MAX_ATTEMPTS", NumberRange(1, 100, integer=True)),
+    "retry_max_time_s": ("GRAPHWORKER_RETRY_MAX_TIME_S", NumberRange(0, _LAMBDA_MAX_S, low_open=True)),
+    "backoff_base_s": ("GRAPHWORKER_BACKOFF_BASE_S", NumberRange(0, 60, low_open=True)),
+    "backoff_max_s": ("GRAPHWORKER_BACKOFF_MAX_S", NumberRange(0, _LAMBDA_MAX_S, low_open=True)),
+    "retry_budget": ("GRAPHWORKER_RETRY_BUDGET", NumberRange(0, 1_000_000)),
+    "retry_budget_refill": ("GRAPHWORKER_RETRY_BUDGET_REFILL", NumberRange(0, 1_000_000)),
+}
+"""Every numeric setting: its variable and its allowed (finite) range. Lambda runs at most 900 s."""
+
+_DEFAULTS: dict[str, Any] = {
+    "connect_timeout_s": 5.0, "request_timeout_s": 30.0, "idle_reconnect_s": 600.0, "max_attempts": 6,
+    "retry_max_time_s": 20.0, "backoff_base_s": 0.05, "backoff_max_s": 5.0, "retry_budget": 20.0,
+    "retry_budget_refill": 0.2,
+}
+
+
+def _cross_checks(numbers: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
+    base, top = numbers["backoff_base_s"], numbers["backoff_max_s"]
+    if isinstance(base, int | float) and isinstance(top, int | float) and top < base:
+        return [f"{labels.get('backoff_max_s', 'backoff_max_s')}: must be >= "
+                f"{labels.get('backoff_base_s', 'backoff_base_s')} ({base!r}), got {top!r}"]
+    return []
 
 
 def _parse_endpoint(var: str, raw: str, default_port: int) -> tuple[Endpoint, bool | None]:
@@ -187,36 +230,6 @@ def _parse_bool(var: str, raw: str) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{var}: expected true/false, got {raw!r}")
-
-
-def _parse_positive(var: str, raw: str) -> float:
-    value = _parse_non_negative(var, raw)
-    if value == 0:
-        raise ConfigError(f"{var}: must be greater than 0")
-    return value
-
-
-def _parse_non_negative(var: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{var}: expected a number, got {raw!r}") from None
-    if value < 0 or value != value:
-        raise ConfigError(f"{var}: must be >= 0, got {raw!r}")
-    return value
-
-
-def _parse_int_min(minimum: int) -> Callable[[str, str], int]:
-    def parse(var: str, raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{var}: expected an integer, got {raw!r}") from None
-        if value < minimum:
-            raise ConfigError(f"{var}: must be >= {minimum}, got {value}")
-        return value
-
-    return parse
 
 
 def _parse_choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:

@@ -86,8 +86,8 @@ class GremlinConnection:
         self._pending[request_id] = pending
         self.last_used = time.monotonic()
         try:
-            await self._transport.send(frame)
             async with asyncio.timeout(timeout_s):
+                await self._transport.send(frame)
                 results = await asyncio.shield(pending.future)
         except TimeoutError:
             await self._fail(ConnectionLost(

@@ -21,8 +21,9 @@ text or stack traces) and from the transport's failure kind.
     │   │   │                        QueryLimitExceeded, TooManyRequests: back off harder
     │   │   └── TransientError       other retry-OK codes: ConstraintViolation (an edge's endpoint
     │   │                            may not exist yet), InternalFailure, CancelledByUser, ...
-    │   └── PermanentError           malformed query, invalid parameter, access denied after a
-    │                                credential refresh, request too large: do not retry
+    │   └── PermanentError           malformed query, invalid parameter, request too large: do not retry
+    │       ├── AuthError            handshake refused (403) after a credential refresh
+    │       └── RequestEncodingError the request could not be serialized (client side)
     └── RetryStopped                 retrying stopped before success
         ├── DeadlineExceeded         the caller's deadline (Lambda time left minus margin)
         └── RetryBudgetExhausted     the process-wide retry budget is spent (sick database)
@@ -110,7 +111,15 @@ class PermanentError(GraphRequestError):
 
 
 class AuthError(PermanentError):
-    """The handshake was refused (HTTP 403) even after refreshing credentials."""
+    """The handshake was refused (HTTP 403) even after refreshing credentials.
+
+    Not a content error: every request of the batch would meet the same refusal, so the batch
+    fails once with the server's reason (``detailed_message``) instead of being bisected.
+    """
+
+
+class RequestEncodingError(PermanentError):
+    """The request could not be serialized (e.g. text that is not valid Unicode): its content is at fault."""
 
 
 class RetryStopped(GraphWorkerError):
@@ -140,6 +149,7 @@ ERROR_CLASS_LABELS: dict[type[GraphRequestError], str] = {
     TransientError: "transient",
     PermanentError: "permanent",
     AuthError: "auth",
+    RequestEncodingError: "permanent",
     GraphRequestError: "unknown",
 }
 

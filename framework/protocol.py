@@ -13,6 +13,7 @@ from typing import Any
 from gremlin_python.driver.request import RequestMessage
 from gremlin_python.process.traversal import Traverser
 
+from .errors import RequestEncodingError
 from .serializers import message_serializer
 
 
@@ -52,7 +53,11 @@ class GremlinProtocol:
             args["evaluationTimeout"] = int(evaluation_timeout_ms)
         if batch_size is not None:
             args["batchSize"] = int(batch_size)
-        frame = self._serializer.serialize_message(request_id, RequestMessage("traversal", "bytecode", args))
+        try:
+            frame = self._serializer.serialize_message(request_id, RequestMessage("traversal", "bytecode", args))
+        except Exception as exc:  # whatever the serializer chokes on is in the request's content
+            raise RequestEncodingError(f"the request could not be serialized with {self.serializer_name}: "
+                                       f"{type(exc).__name__}: {exc}") from exc
         return bytes(frame)
 
     def decode(self, payload: bytes | str) -> ResponseFrame:

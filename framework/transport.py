@@ -6,17 +6,65 @@ lives on the caller's loop and classifies every failure into graphworker's error
 or timed-out connect is :class:`ConnectionLost`, an HTTP 403 at the handshake is
 :class:`CredentialsRejected` (stale SigV4 credentials), other handshake statuses are
 :class:`ConnectionLost` with the status in the message.
+
+Why read the refusal's body: Neptune says *why* it refused a handshake in a JSON body
+(``{"code": "AccessDeniedException", "detailedMessage": "..."}``: wrong region in the credential
+scope, unknown access key, expired token), and aiohttp's handshake error only says "Invalid
+response status". A request-end trace hook reads the (small) body of a non-101 answer before
+aiohttp discards it, so the error carries the server's own reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import json
 import ssl
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 
 from .errors import ConnectionLost, CredentialsRejected
+
+MAX_REFUSAL_BODY = 8192
+"""Bytes of a refused handshake's body kept for the error message."""
+
+_refusal: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("graphworker_refusal", default=None)
+
+
+async def _on_request_end(session: aiohttp.ClientSession, ctx: SimpleNamespace,
+                          params: aiohttp.TraceRequestEndParams) -> None:
+    sink = _refusal.get()
+    response = params.response
+    if sink is None or response.status == 101:
+        return
+    try:
+        async with asyncio.timeout(1.0):
+            body = await response.content.read(MAX_REFUSAL_BODY)
+    except (TimeoutError, aiohttp.ClientError, ConnectionError):
+        return
+    sink.append(body.decode("utf-8", "replace"))
+
+
+def trace_config() -> aiohttp.TraceConfig:
+    """The session hook that keeps a refused handshake's body (pass to ``ClientSession(trace_configs=...)``)."""
+    config = aiohttp.TraceConfig()
+    config.on_request_end.append(_on_request_end)
+    return config
+
+
+def refusal_reason(body: str) -> tuple[str | None, str]:
+    """(Neptune error code, reason) from a refused handshake's body (Neptune JSON or plain text)."""
+    try:
+        parsed: Any = json.loads(body)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("code"), str):
+        return parsed["code"], str(parsed.get("detailedMessage") or parsed["code"])
+    text = " ".join(body.split())[:500]
+    return None, text
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +85,8 @@ class WebSocketTransport:
     @classmethod
     async def connect(cls, session: aiohttp.ClientSession, url: str, *, headers: dict[str, str],
                       timeout_s: float, ssl_context: ssl.SSLContext | bool | None = None) -> WebSocketTransport:
+        refusal: list[str] = []
+        token = _refusal.set(refusal)
         try:
             async with asyncio.timeout(timeout_s):
                 ws = await session.ws_connect(
@@ -44,12 +94,14 @@ class WebSocketTransport:
                     ssl=ssl_context if ssl_context is not None else True,
                 )
         except aiohttp.WSServerHandshakeError as exc:
+            code, reason = refusal_reason(refusal[0]) if refusal else (None, exc.message)
+            detail = f"{code}: {reason}" if code else reason
+            message = f"handshake refused with HTTP {exc.status} by {url}: {detail}"
             if exc.status == 403:
-                err: Exception = CredentialsRejected(
-                    f"handshake refused with HTTP 403 by {url}: {exc.message}", status=403)
+                err: Exception = CredentialsRejected(message, status=403, code=code, detailed_message=reason)
             else:
-                err = ConnectionLost(f"handshake refused with HTTP {exc.status} by {url}: {exc.message}",
-                                     status=exc.status, cause="handshake")
+                err = ConnectionLost(message, status=exc.status, cause="handshake", code=code,
+                                     detailed_message=reason)
             raise err from exc
         except TimeoutError as exc:
             raise ConnectionLost(f"connecting to {url} took longer than {timeout_s:g} s",
@@ -59,6 +111,8 @@ class WebSocketTransport:
         except (aiohttp.ClientError, OSError) as exc:
             raise ConnectionLost(f"cannot connect to {url}: {type(exc).__name__}: {exc}",
                                  cause="refused") from exc
+        finally:
+            _refusal.reset(token)
         return cls(ws)
 
     @property

@@ -94,11 +94,13 @@ def _check_id(what: str, value: Any) -> None:
         raise UpsertValidationError(f"{what} must be a string (Neptune ids are strings), got {type(value).__name__}")
     if not value or len(value) > MAX_ID_LENGTH:
         raise UpsertValidationError(f"{what} must be 1..{MAX_ID_LENGTH} characters, got {len(value)}")
+    _check_text(what, value)
 
 
 def _check_label(what: str, value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
         raise UpsertValidationError(f"{what} must be a non-empty string, got {value!r}")
+    _check_text(what, value)
 
 
 def _check_props(what: str, props: Any) -> None:
@@ -109,11 +111,30 @@ def _check_props(what: str, props: Any) -> None:
             raise UpsertValidationError(f"{what}: property keys must be non-empty strings, got {key!r}")
         if key in RESERVED_KEYS or key.startswith("~"):
             raise UpsertValidationError(f"{what}: property key {key!r} is reserved")
+        _check_text(f"{what}: property key", key)
         _check_value(f"{what}: property {key!r}", value)
 
 
+def _check_text(what: str, value: str) -> None:
+    """Text must be encodable as UTF-8 (the wire format); a lone UTF-16 surrogate is not.
+
+    JSON allows ``"\\udc00"`` on its own, and Python decodes it into a string that cannot be
+    serialized: caught here, it fails its own message instead of the request it is batched into.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = value[exc.start]
+        raise UpsertValidationError(
+            f"{what} contains a lone UTF-16 surrogate (U+{ord(bad):04X}) at position {exc.start}, "
+            "which is not valid Unicode text") from None
+
+
 def _check_value(what: str, value: Any) -> None:
-    if isinstance(value, bool | str):
+    if isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        _check_text(what, value)
         return
     if isinstance(value, int):
         if not _INT64[0] <= value <= _INT64[1]:

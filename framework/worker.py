@@ -12,18 +12,20 @@
     handler = worker.handler   # returns {"batchItemFailures": [...]}
 
 How an invocation runs (all on one event loop that lives as long as the execution context, so
-the one graph connection survives between invocations):
+the one graph connection survives between invocations), in three phases that cannot wait on
+each other:
 
-1. Powertools' batch processor (:class:`GraphBatchProcessor`, an ``AsyncBatchProcessor``
-   subclass) runs the record handler for every record concurrently. The record handler parses
-   the body with the model, runs the user's function and validates its upserts; a message that
-   fails any of that is failed alone with its reason (poison message).
-2. When every record has been mapped, the batch is written once for all of them: upserts are
-   coalesced across messages, vertices first, in as few requests as the limits allow, with
-   bisection isolating elements Neptune refuses, and a deadline guard that stops starting
-   requests before the Lambda times out.
-3. Each record handler then succeeds only if every one of its message's upserts was committed;
-   Powertools turns the failures into ``batchItemFailures``.
+1. **Read and map** every record (:mod:`framework.records`, :mod:`framework.mapping`): a record
+   of any shape is read without raising; its body is parsed with the model and the user's
+   function runs; whatever fails (a missing body, JSON nested too deep, an exception of any
+   type in the user's function, an invalid upsert) fails that message alone with its reason.
+2. **Write** the batch once for all mapped messages (:class:`framework.batch_writer.BatchWriter`):
+   upserts coalesced across messages, vertices first, in as few requests as the limits allow,
+   bisection isolating elements Neptune refuses, a deadline guard that stops starting requests
+   before the Lambda times out, and a hard stop that abandons anything still waiting.
+3. **Report** through Powertools' batch processor (:class:`GraphBatchProcessor`, an
+   ``AsyncBatchProcessor`` subclass): a message succeeds only if every one of its upserts was
+   confirmed committed; the failures become ``batchItemFailures``.
 
 FIFO queues (event source ARN ending in ``.fifo``) are written in rounds: the k-th message of
 every message group in round k. When a message fails, the later messages of its group are not
@@ -38,10 +40,9 @@ redelivers it after the visibility timeout, when the vertex has usually arrived;
 from __future__ import annotations
 
 import asyncio
-import inspect
-import json
+import atexit
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,49 +51,61 @@ from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from . import lifecycle
 from .batch_writer import BatchWriter, WriteOutcome
 from .batching import coalesce
 from .client import GraphClient
+from .deadline import InvocationDeadline
 from .errors import GraphWorkerError
-from .telemetry import Telemetry, force_flush
+from .mapping import Mapper, MessageFailed, parse_body, run_mapper
+from .records import InboundRecord, is_fifo_event, queue_name, read_record
+from .telemetry import MetricsSink, Telemetry, force_flush, get_tracer
 from .telemetry import catalog as m
-from .trace_context import message_span_context
-from .upserts import Edge, Upsert, UpsertValidationError, Vertex
+from .upserts import Upsert
 from .worker_config import WorkerConfig
 
-Mapper = Callable[[Any], Iterable[Upsert]] | Callable[[Any], Any]
+__all__ = ["GraphBatchProcessor", "GraphWorker", "Mapper", "MessageFailed"]
 
 _loop: asyncio.AbstractEventLoop | None = None
-
-
-class MessageFailed(GraphWorkerError):
-    """Raised inside the record handler so Powertools reports the message in batchItemFailures."""
-
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(f"{kind}: {reason}")
-        self.kind = kind
-        self.reason = reason
+_loop_closer_installed = False
 
 
 @dataclass(eq=False)
 class _Message:
-    message_id: str
-    index: int
-    group: str | None
-    record: SQSRecord | None = None
+    """One record's work: its upserts, and whether they were all confirmed or why not."""
+
+    record: InboundRecord
     upserts: list[Upsert] | None = None
     failure: tuple[str, str] | None = None
+    done: bool = False
+    """Every upsert confirmed committed."""
+
+    @property
+    def key(self) -> str:
+        return str(self.record.index)
+
+    @property
+    def message_id(self) -> str | None:
+        return self.record.message_id
+
+    @property
+    def group(self) -> str | None:
+        return self.record.group_id
 
     def fail(self, kind: str, reason: str) -> None:
-        if self.failure is None:
+        if self.failure is None and not self.done:
             self.failure = (kind, reason)
 
 
 class GraphWorker:
-    """An SQS batch handler writing idempotent upserts to Neptune. See the module docstring."""
+    """An SQS batch handler writing idempotent upserts to Neptune. See the module docstring.
+
+    ``service`` names every signal: the Powertools logger, the ``service`` dimension of every
+    metric and the ``service.name`` of spans (default: ``POWERTOOLS_SERVICE_NAME``, else
+    ``graphworker``).
+    """
 
     def __init__(self, service: str | None = None, *, config: WorkerConfig | None = None,
                  client: Callable[[], GraphClient] | None = None, telemetry: Telemetry | None = None,
@@ -101,6 +114,7 @@ class GraphWorker:
         self.config = config or WorkerConfig.from_env()
         self._client_factory = client
         self._telemetry = telemetry
+        self._default_telemetry: Telemetry | None = None
         self.logger = logger or Logger(service=service)
         self._model: type[BaseModel] | None = None
         self._mapper: Mapper | None = None
@@ -108,6 +122,16 @@ class GraphWorker:
         """True until the first invocation: one worker per execution context, so this is its cold start."""
         self.handler: Callable[[dict[str, Any], Any], PartialItemFailureResponse] = (
             self.logger.inject_lambda_context(self._handle, clear_state=True))
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """The worker's telemetry: the one given, else one named after ``service`` (made on first use)."""
+        if self._telemetry is not None:
+            return self._telemetry
+        if self._default_telemetry is None:
+            self._default_telemetry = Telemetry(tracer=get_tracer(self.service),
+                                                metrics=MetricsSink(service=self.service))
+        return self._default_telemetry
 
     # ------------------------------------------------------------------ registration
     def upserts(self, model: type[BaseModel] | None = None) -> Callable[[Mapper], Mapper]:
@@ -127,7 +151,7 @@ class GraphWorker:
     # ------------------------------------------------------------------ entry points
     def _handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         """The Lambda entry point (sync): runs :meth:`process` on the execution context's loop."""
-        global _loop
+        global _loop, _loop_closer_installed
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -137,6 +161,11 @@ class GraphWorker:
                                    "await worker.process(event, context) instead")
         if _loop is None or _loop.is_closed():
             _loop = asyncio.new_event_loop()
+        if not _loop_closer_installed:
+            # Registered before the client's own exit hook, so it runs after it: close the
+            # connection on the loop first, then the loop itself.
+            atexit.register(_close_loop)
+            _loop_closer_installed = True
         return _loop.run_until_complete(self.process(event, context))
 
     async def process(self, event: dict[str, Any], context: Any, *,
@@ -152,7 +181,8 @@ class GraphWorker:
         if not isinstance(records, list):
             raise ValueError("not an SQS event: expected a dict with a 'Records' list")
         if client is None:
-            client = self._client_factory() if self._client_factory else lifecycle.get_client()
+            client = (self._client_factory() if self._client_factory
+                      else lifecycle.get_client(telemetry=self.telemetry))
         telemetry = self._telemetry or client.telemetry
         processor = GraphBatchProcessor(self, client, telemetry, context)
         with processor(records, processor.record_handler, context):
@@ -160,51 +190,32 @@ class GraphWorker:
         return processor.response()
 
     # ------------------------------------------------------------------ mapping
-    async def map_record(self, record: SQSRecord) -> list[Upsert]:
+    async def map_body(self, body: str) -> list[Upsert]:
         """Body -> model -> user function -> validated upserts; raises MessageFailed with the reason."""
-        try:
-            if self._model is not None:
-                payload: Any = self._model.model_validate_json(record.body)
-            else:
-                payload = json.loads(record.body)
-        except ValidationError as exc:
-            raise MessageFailed("invalid_message", f"body does not match {self._model.__name__}: "  # type: ignore[union-attr]
-                                f"{exc.errors(include_url=False)}") from exc
-        except ValueError as exc:
-            raise MessageFailed("invalid_message", f"body is not valid JSON: {exc}") from exc
-        assert self._mapper is not None
-        try:
-            produced = self._mapper(payload)
-            if inspect.isawaitable(produced):
-                produced = await produced
-            if inspect.isasyncgen(produced):
-                upserts = [u async for u in produced]
-            else:
-                upserts = list(produced or ())
-        except Exception as exc:
-            raise MessageFailed("mapping_error", f"the upserts function raised {type(exc).__name__}: {exc}") from exc
-        checked: list[Upsert] = []
-        for upsert in upserts:
-            if not isinstance(upsert, Vertex | Edge):
-                raise MessageFailed("invalid_upsert", f"the upserts function yielded {type(upsert).__name__}, "
-                                    "expected Vertex or Edge")
-            try:
-                upsert.validate()
-            except UpsertValidationError as exc:
-                raise MessageFailed("invalid_upsert", str(exc)) from exc
-            checked.append(upsert)
-        return checked
+        if self._mapper is None:
+            raise GraphWorkerError("no upserts function registered: decorate one with @worker.upserts(...)")
+        return await run_mapper(self._mapper, parse_body(body, self._model))
+
+    async def map_record(self, record: SQSRecord | dict[str, Any]) -> list[Upsert]:
+        """Like :meth:`map_body` for one SQS record (a Powertools ``SQSRecord`` or the raw dict)."""
+        inbound = read_record(0, getattr(record, "raw_event", record))
+        if inbound.body is None:
+            raise MessageFailed("invalid_record", inbound.problem or "the record has no body")
+        return await self.map_body(inbound.body)
 
 
 class GraphBatchProcessor(AsyncBatchProcessor):
-    """Powertools' ``AsyncBatchProcessor``, with a batch-wide write between mapping and reporting.
+    """Powertools' ``AsyncBatchProcessor``, with the batch-wide write before the reporting.
 
     Differences from the base class, and why:
 
     - ``process_records`` (async) replaces ``async_process`` (sync), so the work runs on the
       caller's long-lived loop where the graph connection lives, not on a fresh loop per call.
-    - Record handlers wait at a barrier until every record is mapped, then one batch write
-      serves them all; each handler raises if its own message was not fully committed.
+    - Records are mapped, then written together, then reported: the record handler only reports
+      an outcome decided before it runs, so no record can wait on another.
+    - Records sharing a ``messageId`` are reported once: failed if any of them failed.
+      Records without a usable ``messageId`` (never sent by Lambda) cannot appear in
+      ``batchItemFailures``; they are logged and counted, and the rest of the batch goes on.
     - ``raise_on_entire_batch_failure`` is off: a batch in which every message failed is still
       reported message by message (SQS redelivers each), never as an invocation error.
     """
@@ -215,126 +226,157 @@ class GraphBatchProcessor(AsyncBatchProcessor):
         self.client = client
         self.telemetry = telemetry
         self.context = context
-        self._messages: dict[str, _Message] = {}
-        self._mapped = 0
-        self._written: asyncio.Future[None] | None = None
+        self._messages: list[_Message] = []
+        self._by_id: dict[str, list[_Message]] = {}
         self.requests = 0
 
     # -------------------------------------------------------------- Powertools hooks
     async def record_handler(self, record: SQSRecord) -> str:
-        message = self._messages[record.message_id]
-        message.record = record
-        try:
-            message.upserts = await self.worker.map_record(record)
-        except MessageFailed as exc:
-            message.fail(exc.kind, exc.reason)
-        self._mapped += 1
-        if self._mapped == len(self.records):
-            asyncio.get_running_loop().create_task(self._write_batch())
-        assert self._written is not None
-        await asyncio.shield(self._written)
-        if message.failure is not None:
-            kind, reason = message.failure
-            raise MessageFailed(kind, reason)
-        return message.message_id
+        """Reports the outcome already decided for every record with this record's message id."""
+        message_id = record.message_id
+        for message in self._by_id.get(message_id, []):
+            if message.failure is not None:
+                kind, reason = message.failure
+                raise MessageFailed(kind, reason)
+            if not message.done:
+                raise MessageFailed("write_failed", "not confirmed committed")
+        return message_id
 
     async def process_records(self) -> None:
         cold, self.worker.cold = self.worker.cold, False
-        self._written = asyncio.get_running_loop().create_future()
-        self._messages = {}
-        for index, raw in enumerate(self.records):
-            record = SQSRecord(raw)
-            group = record.attributes.message_group_id if _is_fifo(raw) else None
-            self._messages.setdefault(record.message_id, _Message(record.message_id, index, group, record))
+        self._messages = [_Message(read_record(i, raw)) for i, raw in enumerate(self.records)]
+        self._by_id = {}
+        for message in self._messages:
+            if message.message_id is not None:
+                self._by_id.setdefault(message.message_id, []).append(message)
+            if message.record.problem is not None:
+                message.fail("invalid_record", message.record.problem)
+        deadline = InvocationDeadline.from_context(self.context, self.worker.config.deadline_margin_s)
         metrics = self.telemetry.metrics
         with self.telemetry.tracer.start_as_current_span(
             _function_name(self.context), kind=SpanKind.CONSUMER, attributes=_faas_attributes(self.context, cold),
         ) as span:
             metrics.add(m.MESSAGES_RECEIVED, len(self.records))
             metrics.add(m.BATCH_SIZE, len(self.records))
-            if self.records:
-                await asyncio.gather(*(self._async_process_record(r) for r in self.records))
-            failed = sum(1 for msg in self._messages.values() if msg.failure)
+            if deadline is not None and deadline.soft_left() <= 0:
+                self.worker.logger.warning(
+                    "GRAPHWORKER_DEADLINE_MARGIN_S leaves no time to write in this invocation",
+                    extra={"deadline_margin_s": self.worker.config.deadline_margin_s,
+                           "remaining_ms": round((deadline.timeout_at - time.monotonic()) * 1000)})
+            await self._map_and_write(deadline)
+            failed = sum(1 for msg in self._messages if msg.failure is not None)
             span.set_attribute("messaging.batch.message_count", len(self.records))
             span.set_attribute("graphworker.failed_messages", failed)
             span.set_attribute("graphworker.requests", self.requests)
             if failed:
                 span.set_status(Status(StatusCode.ERROR, f"{failed} message(s) failed"))
-        metrics.flush()
-        force_flush()
-
-    # -------------------------------------------------------------- the batch write
-    async def _write_batch(self) -> None:
-        assert self._written is not None
-        try:
-            await self._write_rounds()
-        except Exception as exc:  # a bug or an unexpected failure: nothing may be reported as committed
-            self.worker.logger.exception("batch write failed unexpectedly")
-            for message in self._messages.values():
-                message.fail("write_failed", f"unexpected {type(exc).__name__}: {exc}")
-        finally:
             self._report()
-            self._written.set_result(None)
+            reported: set[str] = set()
+            for message in self._messages:
+                message_id = message.message_id
+                if message_id is not None and message_id not in reported:
+                    reported.add(message_id)
+                    await self._async_process_record(message.record.raw)
+        metrics.flush()
+        force_flush(_flush_budget_ms(deadline))
 
-    async def _write_rounds(self) -> None:
-        margin = self.worker.config.deadline_margin_s
-        deadline = None
-        if self.context is not None and hasattr(self.context, "get_remaining_time_in_millis"):
-            deadline = lifecycle.deadline_from_context(self.context, margin_s=margin)
+    # -------------------------------------------------------------- map, then write
+    async def _map_and_write(self, deadline: InvocationDeadline | None) -> None:
+        try:
+            async with asyncio.timeout_at(deadline.hard if deadline else None):
+                await self._map_all(deadline)
+                await self._write_rounds(deadline)
+        except TimeoutError:
+            # The hard stop: something was still waiting. Nothing unconfirmed may be reported committed.
+            self.telemetry.metrics.add(m.DEADLINE_STOPS, 1)
+            for message in self._messages:
+                message.fail("deadline", "abandoned at the invocation's hard deadline before it was confirmed "
+                             "committed; SQS redelivers it")
+        except Exception as exc:  # a bug or an unexpected failure: nothing unconfirmed may be reported committed
+            self.worker.logger.exception("batch write failed unexpectedly")
+            for message in self._messages:
+                message.fail("write_failed", f"unexpected {type(exc).__name__}: {exc}")
+
+    async def _map_all(self, deadline: InvocationDeadline | None) -> None:
+        worker = self.worker
+
+        async def map_one(message: _Message) -> None:
+            assert message.record.body is not None
+            try:
+                message.upserts = await worker.map_body(message.record.body)
+            except MessageFailed as exc:
+                message.fail(exc.kind, exc.reason)
+            except Exception as exc:  # map_body turns failures into MessageFailed; belt and braces
+                message.fail("mapping_error", f"{type(exc).__name__}: {exc}")
+
+        pending = [msg for msg in self._messages if msg.failure is None]
+        try:
+            async with asyncio.timeout_at(deadline.soft if deadline else None):
+                await asyncio.gather(*(map_one(msg) for msg in pending))
+        except TimeoutError:
+            for message in pending:
+                if message.upserts is None:
+                    message.fail("deadline", "the upserts function did not finish before the deadline")
+
+    async def _write_rounds(self, deadline: InvocationDeadline | None) -> None:
         writer = BatchWriter(self.client, max_upserts=self.worker.config.max_upserts_per_request,
                              max_bytes=self.worker.config.max_request_bytes)
+        fifo = is_fifo_event(self.records)
         blocked: dict[str, str] = {}
         total = WriteOutcome()
-        for round_ in _rounds(sorted(self._messages.values(), key=lambda msg: msg.index)):
-            batch: list[_Message] = []
-            for message in round_:
-                if message.group is not None and message.group in blocked:
-                    message.fail("fifo_blocked", f"an earlier message of group {message.group!r} failed "
-                                 f"({blocked[message.group]}); FIFO order requires failing the rest of the group")
-                elif message.failure is None:
-                    batch.append(message)
-                if message.group is not None and message.failure is not None:
-                    blocked.setdefault(message.group, message.message_id)
-            if not batch:
-                continue
-            outcome = await self._write_round(writer, batch, deadline)
-            total.committed |= outcome.committed
-            total.requests += outcome.requests
-            total.bisections += outcome.bisections
-            total.deadline_stopped |= outcome.deadline_stopped
-            for message in batch:
-                if message.group is not None and message.failure is not None:
-                    blocked.setdefault(message.group, message.message_id)
-        self.requests = total.requests
-        metrics = self.telemetry.metrics
-        metrics.add(m.REQUESTS_PER_BATCH, total.requests)
-        vertices = sum(1 for kind, _ in total.committed if kind == "v")
-        if vertices:
-            metrics.add(m.UPSERTS_WRITTEN, vertices, Kind="vertex")
-        if len(total.committed) - vertices:
-            metrics.add(m.UPSERTS_WRITTEN, len(total.committed) - vertices, Kind="edge")
-        if total.deadline_stopped:
-            metrics.add(m.DEADLINE_STOPS, 1)
+        try:
+            for round_ in _rounds(self._messages, fifo):
+                batch: list[_Message] = []
+                for message in round_:
+                    if message.group is not None and message.group in blocked:
+                        message.fail("fifo_blocked", f"an earlier message of group {message.group!r} failed "
+                                     f"({blocked[message.group]}); FIFO order requires failing the rest of the group")
+                    elif message.failure is None:
+                        batch.append(message)
+                    if message.group is not None and message.failure is not None:
+                        blocked.setdefault(message.group, message.message_id or message.key)
+                if not batch:
+                    continue
+                await self._write_round(writer, batch, deadline, total)
+                for message in batch:
+                    if message.group is not None and message.failure is not None:
+                        blocked.setdefault(message.group, message.message_id or message.key)
+        finally:
+            self.requests = total.requests
+            metrics = self.telemetry.metrics
+            metrics.add(m.REQUESTS_PER_BATCH, total.requests)
+            vertices = sum(1 for kind, _ in total.committed if kind == "v")
+            if vertices:
+                metrics.add(m.UPSERTS_WRITTEN, vertices, Kind="vertex")
+            if len(total.committed) - vertices:
+                metrics.add(m.UPSERTS_WRITTEN, len(total.committed) - vertices, Kind="edge")
+            if total.deadline_stopped:
+                metrics.add(m.DEADLINE_STOPS, 1)
 
     async def _write_round(self, writer: BatchWriter, batch: Sequence[_Message],
-                           deadline: float | None) -> WriteOutcome:
-        plan = coalesce([(msg.message_id, msg.upserts or []) for msg in batch])
+                           deadline: InvocationDeadline | None, total: WriteOutcome) -> None:
+        plan = coalesce([(msg.key, msg.upserts or []) for msg in batch])
         for message in batch:
-            if message.message_id in plan.rejected:
-                message.fail("batch_conflict", plan.rejected[message.message_id])
-        links = [Link(ctx) for msg in batch if msg.record is not None
-                 for ctx in [message_span_context(msg.record)] if ctx is not None]
+            if message.key in plan.rejected:
+                message.fail("batch_conflict", plan.rejected[message.key])
+        links = [Link(msg.record.trace_context) for msg in batch if msg.record.trace_context is not None]
+        queue = queue_name(self.records)
+        outcome = WriteOutcome()
         with self.telemetry.tracer.start_as_current_span(
-            f"{_queue_name(self.records)} process", kind=SpanKind.CONSUMER, links=links,
+            f"{queue} process", kind=SpanKind.CONSUMER, links=links,
             attributes={"messaging.system": "aws_sqs", "messaging.operation.type": "process",
                         "messaging.operation.name": "process",
-                        "messaging.destination.name": _queue_name(self.records),
+                        "messaging.destination.name": queue,
                         "messaging.batch.message_count": len(batch),
                         "graphworker.elements": len(plan.elements)},
         ) as span:
-            outcome = await writer.write(plan.vertices, plan.edges, deadline=deadline)
-            span.set_attribute("graphworker.requests", outcome.requests)
-            span.set_attribute("graphworker.bisections", outcome.bisections)
+            try:
+                await writer.write(plan.vertices, plan.edges, deadline=deadline.soft if deadline else None,
+                                   outcome=outcome)
+            finally:
+                total.merge(outcome)
+                span.set_attribute("graphworker.requests", outcome.requests)
+                span.set_attribute("graphworker.bisections", outcome.bisections)
         for message in batch:
             if message.failure is not None:
                 continue
@@ -344,28 +386,33 @@ class GraphBatchProcessor(AsyncBatchProcessor):
                 kind = "deadline" if upsert.key in outcome.deadline_keys else "write_failed"
                 message.fail(kind, outcome.failed.get(upsert.key, "not committed"))
                 break
-        return outcome
+            else:
+                message.done = True
 
     def _report(self) -> None:
         metrics = self.telemetry.metrics
         now_ms = time.time() * 1000
-        for message in self._messages.values():
-            if message.record is not None:
-                sent = message.record.attributes.sent_timestamp
-                if sent and sent.isdigit():
-                    metrics.add(m.MESSAGE_AGE, max(now_ms - int(sent), 0.0))
+        logger = self.worker.logger
+        for message in self._messages:
+            sent = message.record.sent_timestamp_ms
+            if sent is not None:
+                metrics.add(m.MESSAGE_AGE, max(now_ms - sent, 0.0))
             if message.failure is None:
                 metrics.add(m.MESSAGES_SUCCEEDED, 1)
                 continue
             kind, reason = message.failure
             metrics.add(m.MESSAGES_FAILED, 1, Reason=kind)
-            with self.worker.logger.append_context_keys(correlation_id=message.message_id):
-                self.worker.logger.warning("message failed", extra={"reason_kind": kind, "reason": reason})
+            extra = {"reason_kind": kind, "reason": reason, "record_index": message.record.index}
+            if message.message_id is None:
+                logger.error("record cannot be reported in batchItemFailures (no usable messageId)", extra=extra)
+                continue
+            with logger.append_context_keys(correlation_id=message.message_id):
+                logger.warning("message failed", extra=extra)
 
 
-def _rounds(messages: Sequence[_Message]) -> list[list[_Message]]:
+def _rounds(messages: Sequence[_Message], fifo: bool) -> list[list[_Message]]:
     """Standard queues: one round. FIFO: round k holds the k-th message of every group."""
-    if not messages or messages[0].group is None:
+    if not fifo or not messages:
         return [list(messages)]
     by_group: dict[str, list[_Message]] = {}
     for message in messages:
@@ -374,13 +421,20 @@ def _rounds(messages: Sequence[_Message]) -> list[list[_Message]]:
     return [[group[k] for group in by_group.values() if k < len(group)] for k in range(depth)]
 
 
-def _is_fifo(raw: dict[str, Any]) -> bool:
-    return str(raw.get("eventSourceARN", "")).endswith(".fifo")
+def _flush_budget_ms(deadline: InvocationDeadline | None) -> int:
+    """Span export may take at most 2 s, and never past the invocation's timeout."""
+    if deadline is None:
+        return 2000
+    return int(max(min(2.0, deadline.timeout_at - time.monotonic() - 0.05), 0.0) * 1000)
 
 
-def _queue_name(records: Sequence[dict[str, Any]]) -> str:
-    arn = str(records[0].get("eventSourceARN", "")) if records else ""
-    return arn.rsplit(":", 1)[-1] or "sqs"
+def _close_loop() -> None:
+    """At interpreter exit: close the execution context's loop (after the client closed on it)."""
+    global _loop
+    loop, _loop = _loop, None
+    if loop is not None and not loop.is_closed() and not loop.is_running():
+        lifecycle.close_on_shutdown()
+        loop.close()
 
 
 def _function_name(context: Any) -> str:
@@ -397,4 +451,3 @@ def _faas_attributes(context: Any, cold: bool) -> dict[str, Any]:
     if arn:
         attributes["cloud.resource_id"] = str(arn)
     return attributes
-

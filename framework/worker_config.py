@@ -3,23 +3,38 @@
 =====================================  =========  ============================================
 variable                               default    meaning
 =====================================  =========  ============================================
-``GRAPHWORKER_MAX_UPSERTS_PER_REQUEST`` 100        elements per Gremlin write request
-``GRAPHWORKER_MAX_REQUEST_BYTES``       524288     serialized bytes per request (Neptune's own
-                                                   limit is 150 MiB; small requests keep lock
-                                                   hold times and retries cheap)
+``GRAPHWORKER_MAX_UPSERTS_PER_REQUEST`` 100        elements per Gremlin write request (1-5000)
+``GRAPHWORKER_MAX_REQUEST_BYTES``       524288     serialized bytes per request (1 KiB to
+                                                   Neptune's own limit of 150 MiB; small
+                                                   requests keep lock hold times and retries
+                                                   cheap)
 ``GRAPHWORKER_DEADLINE_MARGIN_S``       3          stop starting requests this long before the
-                                                   Lambda timeout; the rest is redelivered
+                                                   Lambda timeout (0-900); the rest is
+                                                   redelivered
 =====================================  =========  ============================================
+
+Values must be finite and in range; anything else is one :class:`ConfigError` at start.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .config_checks import NumberRange, check_numbers, parse_number, raise_problems
 from .errors import ConfigError
+
+NEPTUNE_MAX_REQUEST_BYTES = 157_286_400
+"""Neptune refuses a request larger than this (BadRequestException)."""
+
+NUMBER_SETTINGS: dict[str, tuple[str, NumberRange]] = {
+    "max_upserts_per_request": ("GRAPHWORKER_MAX_UPSERTS_PER_REQUEST", NumberRange(1, 5000, integer=True)),
+    "max_request_bytes": ("GRAPHWORKER_MAX_REQUEST_BYTES", NumberRange(1024, NEPTUNE_MAX_REQUEST_BYTES, integer=True)),
+    "deadline_margin_s": ("GRAPHWORKER_DEADLINE_MARGIN_S", NumberRange(0, 900)),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,32 +43,36 @@ class WorkerConfig:
     max_request_bytes: int = 524_288
     deadline_margin_s: float = 3.0
 
+    def __post_init__(self) -> None:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        raise_problems(check_numbers(values, {k: v[1] for k, v in NUMBER_SETTINGS.items()}, {}), "worker")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> WorkerConfig:
         env = os.environ if env is None else env
-        unknown = set(overrides) - {"max_upserts_per_request", "max_request_bytes", "deadline_margin_s"}
+        unknown = set(overrides) - set(NUMBER_SETTINGS)
         if unknown:
             raise ConfigError(f"unknown WorkerConfig override(s): {', '.join(sorted(unknown))}")
-
-        def number(field: str, var: str, default: float, *, integer: bool, minimum: float) -> Any:
-            if field in overrides:
-                return overrides[field]
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        labels: dict[str, str] = {}
+        for name, (var, spec) in NUMBER_SETTINGS.items():
+            labels[name] = f"{name} (override)" if name in overrides else var
+            if name in overrides:
+                values[name] = overrides[name]
+                continue
             raw = env.get(var, "").strip()
             if not raw:
-                return default
+                values[name] = _DEFAULTS[name]
+                continue
             try:
-                value: float = int(raw) if integer else float(raw)
-            except ValueError:
-                raise ConfigError(f"{var}: expected {'an integer' if integer else 'a number'}, got {raw!r}") from None
-            if value < minimum:
-                raise ConfigError(f"{var}: must be >= {minimum:g}, got {raw!r}")
-            return value
+                values[name] = parse_number(var, raw, spec)
+            except ConfigError as exc:
+                problems.append(str(exc))
+                values[name] = _DEFAULTS[name]
+        problems += check_numbers(values, {k: v[1] for k, v in NUMBER_SETTINGS.items()}, labels)
+        raise_problems(problems, "worker")
+        return cls(**values)
 
-        return cls(
-            max_upserts_per_request=number("max_upserts_per_request", "GRAPHWORKER_MAX_UPSERTS_PER_REQUEST", 100,
-                                           integer=True, minimum=1),
-            max_request_bytes=number("max_request_bytes", "GRAPHWORKER_MAX_REQUEST_BYTES", 524_288,
-                                     integer=True, minimum=1024),
-            deadline_margin_s=number("deadline_margin_s", "GRAPHWORKER_DEADLINE_MARGIN_S", 3.0,
-                                     integer=False, minimum=0),
-        )
+
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(WorkerConfig)}

@@ -37,10 +37,12 @@ def exporter_name(env: Mapping[str, str]) -> str:
     return chosen
 
 
-def configure_tracing(env: Mapping[str, str] | None = None) -> TracerProvider | None:
+def configure_tracing(env: Mapping[str, str] | None = None, service: str | None = None) -> TracerProvider | None:
     """Install a global TracerProvider once, as the environment says; None when exporting nothing.
 
-    Idempotent: later calls return the provider installed by the first one.
+    ``service`` (a worker's ``service``) names the resource, before ``OTEL_SERVICE_NAME`` and
+    ``POWERTOOLS_SERVICE_NAME``. Idempotent: later calls return the provider installed by the
+    first one (one worker per Lambda function, so one service per process).
     """
     global _configured
     if _configured is not None:
@@ -49,7 +51,7 @@ def configure_tracing(env: Mapping[str, str] | None = None) -> TracerProvider | 
     name = exporter_name(env)
     if name == "none":
         return None
-    service = env.get("OTEL_SERVICE_NAME") or env.get("POWERTOOLS_SERVICE_NAME") or "graphworker"
+    service = service or env.get("OTEL_SERVICE_NAME") or env.get("POWERTOOLS_SERVICE_NAME") or "graphworker"
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -62,9 +64,9 @@ def configure_tracing(env: Mapping[str, str] | None = None) -> TracerProvider | 
     return provider
 
 
-def get_tracer() -> trace.Tracer:
+def get_tracer(service: str | None = None) -> trace.Tracer:
     """graphworker's tracer from the global provider (configured from the environment)."""
-    configure_tracing()
+    configure_tracing(service=service)
     return trace.get_tracer(TRACER_NAME)
 
 

@@ -73,7 +73,31 @@ def env_reads() -> dict[str, set[str]]:
                 arg = next((k.value for k in node.keywords if k.arg == name), arg)
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     found[arg.value].add(f"{where}:{node.lineno}")
+        for var, line in _settings_table_vars(tree):
+            found[var].add(f"{where}:{line}")
     return dict(found)
+
+
+def _settings_table_vars(tree: ast.Module) -> list[tuple[str, int]]:
+    """Variables named in a settings table: ``NUMBER_SETTINGS = {"field": ("VAR", ...), ...}``.
+
+    Such a table is how a module reads several variables in one loop (``env.get(var)``); a table
+    only counts when the module also reads the environment with a non-constant key.
+    """
+    reads_by_name = any(isinstance(_read_key(node), ast.Name) for node in ast.walk(tree))
+    out: list[tuple[str, int]] = []
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+        value = node.value if isinstance(node, ast.AnnAssign | ast.Assign) else None
+        if not (reads_by_name and isinstance(target, ast.Name) and target.id.endswith("_SETTINGS")
+                and isinstance(value, ast.Dict)):
+            continue
+        for entry in value.values:
+            if (isinstance(entry, ast.Tuple) and entry.elts and isinstance(entry.elts[0], ast.Constant)
+                    and isinstance(entry.elts[0].value, str)):
+                out.append((entry.elts[0].value, entry.elts[0].lineno))
+    return out
 
 
 def env_like_constants() -> dict[str, set[str]]:
