@@ -219,6 +219,7 @@ class GraphClient:
         handshake cannot hold an invocation past its deadline.
         """
         lock = self._locks.setdefault(role, asyncio.Lock())
+        connecting = False
         try:
             async with asyncio.timeout_at(deadline):  # loop.time() is time.monotonic()
                 async with lock:
@@ -231,12 +232,16 @@ class GraphClient:
                             await self._discard(role, cause="idle")
                         else:
                             return conn
+                    connecting = True
                     conn = await self._connect(role, deadline)
                     self._connections[role] = conn
                     self.telemetry.metrics.add(m.GREMLIN_OPEN_CONNECTIONS, self.open_connections())
                     return conn
         except TimeoutError:
-            raise DeadlineExceeded(f"the deadline passed while connecting to the {role} endpoint", None) from None
+            if connecting:
+                self.telemetry.metrics.add(m.GREMLIN_CONNECT_FAILURES, 1, Cause="deadline")
+            what = "connecting to" if connecting else "waiting for another request's connect to"
+            raise DeadlineExceeded(f"the deadline passed while {what} the {role} endpoint", None) from None
 
     async def _connect(self, role: str, deadline: float | None = None) -> GremlinConnection:
         endpoint = self.reader_endpoint if role == "reader" and self.reader_endpoint else self.config.endpoint

@@ -38,8 +38,10 @@ def parse_body(body: str, model: type[BaseModel] | None) -> Any:
             return model.model_validate_json(body)
         return json.loads(body)
     except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+                             for e in exc.errors(include_url=False, include_input=False))
         raise MessageFailed("invalid_message", f"body does not match {model.__name__ if model else 'JSON'}: "
-                            f"{_short(str(exc.errors(include_url=False)))}") from exc
+                            f"{_short(problems)}") from exc
     except RecursionError as exc:
         raise MessageFailed("invalid_message", "body is JSON nested too deeply to parse") from exc
     except ValueError as exc:

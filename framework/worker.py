@@ -310,13 +310,17 @@ class GraphBatchProcessor(AsyncBatchProcessor):
                 message.fail("mapping_error", f"{type(exc).__name__}: {exc}")
 
         pending = [msg for msg in self._messages if msg.failure is None]
+        # Mapping may use half the time before the deadline guard: one hanging message must
+        # leave the others time to be written.
+        until = None if deadline is None else time.monotonic() + max(deadline.soft_left(), 0.0) / 2
         try:
-            async with asyncio.timeout_at(deadline.soft if deadline else None):
+            async with asyncio.timeout_at(until):
                 await asyncio.gather(*(map_one(msg) for msg in pending))
         except TimeoutError:
             for message in pending:
                 if message.upserts is None:
-                    message.fail("deadline", "the upserts function did not finish before the deadline")
+                    message.fail("deadline", "the upserts function did not finish within half the time "
+                                 "left before the deadline guard")
 
     async def _write_rounds(self, deadline: InvocationDeadline | None) -> None:
         writer = BatchWriter(self.client, max_upserts=self.worker.config.max_upserts_per_request,

@@ -89,3 +89,56 @@ async def make_client(endpoint: GremlinEndpoint, captured: Captured) -> AsyncIte
     yield make
     for c in clients:
         await c.close()
+
+
+class Discard:
+    """A metrics stream that keeps nothing (tests that only look at the graph)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.fixture
+def execution_context() -> Iterator[None]:
+    """A fresh Lambda execution context for tests of the synchronous ``worker.handler``.
+
+    The handler keeps an event loop and a graph client for the process's lifetime (as Lambda
+    keeps them between invocations); this gives the test its own, then closes both and puts
+    back what was there, so no other test sees a client pointing at an endpoint that is gone.
+    """
+    from framework import lifecycle
+    from framework import worker as worker_module
+
+    saved = (worker_module._loop, lifecycle._client, lifecycle._client_loop)
+    worker_module._loop, lifecycle._client, lifecycle._client_loop = None, None, None
+    try:
+        yield
+    finally:
+        loop = worker_module._loop
+        if loop is not None and not loop.is_closed():
+            loop.run_until_complete(lifecycle.close_client())
+            loop.close()
+        worker_module._loop, lifecycle._client, lifecycle._client_loop = saved
+
+
+@pytest.fixture
+async def client_factory(endpoint, captured):
+    """``client_factory(**config)`` -> a zero-argument factory returning one shared client."""
+    made: list[GraphClient] = []
+
+    def factory(**overrides: Any):
+        kwargs = {k: overrides.pop(k) for k in ("credentials",) if k in overrides}
+
+        def client() -> GraphClient:
+            if not made:
+                made.append(GraphClient(local_config(endpoint, **overrides), telemetry=captured.telemetry,
+                                        rng=random.Random(5), **kwargs))
+            return made[0]
+        return client
+
+    yield factory
+    for c in made:
+        await c.close()

@@ -65,3 +65,64 @@ def test_bad_settings_name_the_variable(env, names):
 def test_unknown_override_is_refused():
     with pytest.raises(ConfigError, match="nonsense"):
         GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a"}, nonsense=1)
+
+
+@pytest.mark.parametrize("var", ["NEPTUNE_CONNECT_TIMEOUT_S", "NEPTUNE_REQUEST_TIMEOUT_S", "NEPTUNE_IDLE_RECONNECT_S",
+                                 "GRAPHWORKER_RETRY_MAX_TIME_S", "GRAPHWORKER_BACKOFF_BASE_S",
+                                 "GRAPHWORKER_BACKOFF_MAX_S", "GRAPHWORKER_RETRY_BUDGET",
+                                 "GRAPHWORKER_RETRY_BUDGET_REFILL", "GRAPHWORKER_MAX_ATTEMPTS"])
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "1e400"])
+def test_non_finite_numbers_are_refused(var, raw):
+    with pytest.raises(ConfigError, match=var):
+        GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a", var: raw})
+
+
+@pytest.mark.parametrize(("env", "var"), [
+    ({"GRAPHWORKER_DEADLINE_MARGIN_S": "nan"}, "GRAPHWORKER_DEADLINE_MARGIN_S"),
+    ({"GRAPHWORKER_DEADLINE_MARGIN_S": "inf"}, "GRAPHWORKER_DEADLINE_MARGIN_S"),
+    ({"GRAPHWORKER_DEADLINE_MARGIN_S": "901"}, "GRAPHWORKER_DEADLINE_MARGIN_S"),
+    ({"GRAPHWORKER_MAX_UPSERTS_PER_REQUEST": "1.5"}, "GRAPHWORKER_MAX_UPSERTS_PER_REQUEST"),
+    ({"GRAPHWORKER_MAX_REQUEST_BYTES": "200000000"}, "GRAPHWORKER_MAX_REQUEST_BYTES"),
+])
+def test_worker_settings_must_be_finite_and_in_range(env, var):
+    from framework.worker_config import WorkerConfig
+
+    with pytest.raises(ConfigError, match=var):
+        WorkerConfig.from_env(env)
+
+
+def test_every_bad_setting_is_named_in_one_error():
+    from framework.worker_config import WorkerConfig
+
+    with pytest.raises(ConfigError) as raised:
+        WorkerConfig.from_env({"GRAPHWORKER_DEADLINE_MARGIN_S": "nan", "GRAPHWORKER_MAX_UPSERTS_PER_REQUEST": "0"})
+    assert "GRAPHWORKER_DEADLINE_MARGIN_S" in str(raised.value)
+    assert "GRAPHWORKER_MAX_UPSERTS_PER_REQUEST" in str(raised.value)
+    with pytest.raises(ConfigError) as raised:
+        GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a", "NEPTUNE_REQUEST_TIMEOUT_S": "inf",
+                              "GRAPHWORKER_BACKOFF_BASE_S": "nan"})
+    assert "NEPTUNE_REQUEST_TIMEOUT_S" in str(raised.value) and "GRAPHWORKER_BACKOFF_BASE_S" in str(raised.value)
+
+
+@pytest.mark.parametrize("override", [{"deadline_margin_s": float("nan")}, {"max_upserts_per_request": 0},
+                                      {"max_request_bytes": True}])
+def test_explicit_worker_overrides_are_checked_too(override):
+    from framework.worker_config import WorkerConfig
+
+    with pytest.raises(ConfigError, match=next(iter(override))):
+        WorkerConfig(**override)
+    with pytest.raises(ConfigError, match=next(iter(override))):
+        WorkerConfig.from_env({}, **override)
+
+
+def test_explicit_client_overrides_are_checked_too():
+    with pytest.raises(ConfigError, match="request_timeout_s"):
+        GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a"}, request_timeout_s=float("inf"))
+
+
+def test_a_worker_with_a_bad_setting_fails_at_start(monkeypatch):
+    from framework.worker import GraphWorker
+
+    monkeypatch.setenv("GRAPHWORKER_DEADLINE_MARGIN_S", "nan")
+    with pytest.raises(ConfigError, match="GRAPHWORKER_DEADLINE_MARGIN_S"):
+        GraphWorker(service="bad-config")

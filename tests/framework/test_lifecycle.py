@@ -36,14 +36,14 @@ def test_sigterm_closes_the_connection_cleanly_then_terminates():
     with EndpointThread() as ep:
         env = {"NEPTUNE_ENDPOINT": f"ws://127.0.0.1:{ep.port}/gremlin", "PATH": "/usr/bin:/bin",
                "OTEL_SDK_DISABLED": "true"}
-        proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, env=env)
-        assert proc.stdout is not None
-        assert [line for line in (proc.stdout.readline(), proc.stdout.readline())
-                if line.strip() == "[0]"] == ["[0]\n", "[0]\n"]
-        assert ep.control.stats()["connections"]["open"] == 1
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == -signal.SIGTERM  # the default action still happens
+        with subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=env) as proc:  # closes both pipes when done
+            assert proc.stdout is not None
+            assert [line for line in (proc.stdout.readline(), proc.stdout.readline())
+                    if line.strip() == "[0]"] == ["[0]\n", "[0]\n"]
+            assert ep.control.stats()["connections"]["open"] == 1
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == -signal.SIGTERM  # the default action still happens
         ep.call(lambda e: e.wait_for(lambda e: e.stats.connections_open == 0))
         connections = ep.control.stats()["connections"]
         assert connections["total"] == 1
@@ -84,3 +84,35 @@ async def test_explicit_config_is_used_on_first_call(monkeypatch):
     client = lifecycle.get_client(GraphConfig.from_env({"NEPTUNE_ENDPOINT": "explicit"}))
     assert client.config.endpoint.host == "explicit"
     await lifecycle.close_client()
+
+
+HANDLER_PROCESS = textwrap.dedent("""
+    import json
+    from framework.upserts import Vertex
+    from framework.worker import GraphWorker
+    from gwlocal.lambda_events import LocalLambdaContext, sqs_event, sqs_record
+
+    worker = GraphWorker(service="exit")
+
+    @worker.upserts()
+    def to_graph(msg):
+        return [Vertex(id=msg["id"], label="Item")]
+
+    print(worker.handler(sqs_event([sqs_record(json.dumps({"id": "v1"}), message_id="m1")]),
+                         LocalLambdaContext()), flush=True)
+""")
+
+
+def test_execution_context_closes_its_connection_and_loop_at_exit():
+    """A process that ends without SIGTERM (a local script) closes the client, then the loop."""
+    with EndpointThread() as ep:
+        env = {"NEPTUNE_ENDPOINT": f"ws://127.0.0.1:{ep.port}/gremlin", "PATH": "/usr/bin:/bin",
+               "OTEL_SDK_DISABLED": "true", "PYTHONDEVMODE": "1"}  # dev mode reports unclosed loops
+        done = subprocess.run([sys.executable, "-W", "always::ResourceWarning", "-c", HANDLER_PROCESS],
+                              capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "batchItemFailures" in done.stdout
+        assert "ResourceWarning" not in done.stderr and "unclosed" not in done.stderr, done.stderr
+        ep.call(lambda e: e.wait_for(lambda e: e.stats.connections_open == 0))
+        connections = ep.control.stats()["connections"]
+        assert connections["client_closes"] == 1 and connections["client_resets"] == 0

@@ -56,24 +56,6 @@ def make_worker(endpoint, captured, **config: Any) -> tuple[GraphWorker, list[Gr
 
 
 @pytest.fixture
-async def client_factory(endpoint, captured):
-    """``client_factory(**config)`` -> a zero-argument factory returning one shared client."""
-    made: list[GraphClient] = []
-
-    def factory(**overrides: Any):
-        def client() -> GraphClient:
-            if not made:
-                made.append(GraphClient(local_config(endpoint, **overrides), telemetry=captured.telemetry,
-                                        rng=random.Random(5)))
-            return made[0]
-        return client
-
-    yield factory
-    for c in made:
-        await c.close()
-
-
-@pytest.fixture
 async def worker(endpoint, captured):
     w, clients = make_worker(endpoint, captured)
     yield w
@@ -293,7 +275,7 @@ async def test_mergev_keys_and_edge_ids_are_deterministic(endpoint, worker):
     assert edge_id("PLACED", "c-1", "o-7") == edge_id("PLACED", "c-1", "o-7") != edge_id("PLACED", "o-7", "c-1")
 
 
-def test_sync_handler_keeps_one_connection_across_invocations(monkeypatch):
+def test_sync_handler_keeps_one_connection_across_invocations(execution_context, monkeypatch):
     from gwlocal.gremlin_server.thread import EndpointThread
 
     with EndpointThread() as ep:
@@ -310,8 +292,3 @@ def test_sync_handler_keeps_one_connection_across_invocations(monkeypatch):
             assert response == {"batchItemFailures": []}
         assert ep.control.stats()["connections"]["total"] == 1
         assert ep.control.stats()["vertices"] == 3
-        from framework import lifecycle
-        from framework import worker as worker_module
-
-        assert worker_module._loop is not None
-        worker_module._loop.run_until_complete(lifecycle.close_client())
