@@ -88,3 +88,39 @@ def test_exporter_is_chosen_by_otel_env(env, expected):
 def test_unsupported_exporter_is_a_config_error():
     with pytest.raises(ConfigError, match="OTEL_TRACES_EXPORTER"):
         exporter_name({"OTEL_TRACES_EXPORTER": "zipkin"})
+
+
+SERVICE_PROCESS = """
+import json
+from framework.upserts import Vertex
+from framework.worker import GraphWorker
+from gwlocal.lambda_events import LocalLambdaContext, sqs_event, sqs_record
+
+worker = GraphWorker(service="orders")
+
+@worker.upserts()
+def to_graph(msg):
+    return [Vertex(id=msg["id"], label="Item")]
+
+worker.handler(sqs_event([sqs_record(json.dumps({"id": "v1"}), message_id="m1")]), LocalLambdaContext())
+"""
+
+
+def test_the_workers_service_names_logs_metrics_and_spans():
+    """``GraphWorker(service=...)`` reaches every signal, even with POWERTOOLS_SERVICE_NAME unset:
+    two workers' metrics must not collide under the default service on the dashboards."""
+    import subprocess
+    import sys
+
+    from gwlocal.gremlin_server.thread import EndpointThread
+
+    with EndpointThread() as ep:
+        env = {"NEPTUNE_ENDPOINT": f"ws://127.0.0.1:{ep.port}/gremlin", "PATH": "/usr/bin:/bin",
+               "OTEL_TRACES_EXPORTER": "console"}
+        done = subprocess.run([sys.executable, "-c", SERVICE_PROCESS], capture_output=True, text=True, env=env,
+                              timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    emf = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"_aws"')]
+    assert emf and {blob["service"] for blob in emf} == {"orders"}
+    assert any("GremlinConnects" in blob for blob in emf)  # the client's metrics too, not only the worker's
+    assert '"service.name": "orders"' in done.stdout  # the console span exporter prints each span's resource
