@@ -17,12 +17,14 @@ with the same reason, without another attempt: one refusal per batch, not one pe
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry.trace import Status, StatusCode
 
-from .batching import Element, chunk, request_traversal
+from .batching import Element, chunk
+from .traversals import request_traversal
 from .client import GraphClient
 from .errors import (
     AuthError,
@@ -35,12 +37,19 @@ from .errors import (
     TransientError,
 )
 from .telemetry import catalog as m
-from .upserts import Edge
+from .versions import late_delete_token, stale_token
 
 
 @dataclass
 class WriteOutcome:
     committed: set[tuple[str, str]] = field(default_factory=set)
+    """Elements confirmed by the database (written, already at that version, or stale-skipped)."""
+    stale: set[tuple[str, str]] = field(default_factory=set)
+    """Committed elements whose write was skipped because the graph holds newer state."""
+    deleted: set[tuple[str, str]] = field(default_factory=set)
+    """Committed elements whose plan only deleted them."""
+    late_deletes: set[tuple[str, str]] = field(default_factory=set)
+    """Stale elements whose versioned delete arrived after a newer upsert of the same life."""
     failed: dict[tuple[str, str], str] = field(default_factory=dict)
     """Element key -> why it was not committed."""
     deadline_keys: set[tuple[str, str]] = field(default_factory=set)
@@ -54,6 +63,9 @@ class WriteOutcome:
     def merge(self, other: WriteOutcome) -> None:
         """Add ``other`` (a later round's outcome) into this one."""
         self.committed |= other.committed
+        self.stale |= other.stale
+        self.deleted |= other.deleted
+        self.late_deletes |= other.late_deletes
         self.failed.update(other.failed)
         self.deadline_keys |= other.deadline_keys
         self.deadline_stopped |= other.deadline_stopped
@@ -155,12 +167,25 @@ class BatchWriter:
             for element in group:
                 outcome.failed[element.key] = reason
             return
-        returned = {str(r) for r in results}
+        returned = Counter(str(r) for r in results)
         for element, element_id in zip(group, ids, strict=True):
-            if element_id in returned:
-                outcome.committed.add(element.key)
+            stale = stale_token(element.kind, element_id)
+            late = late_delete_token(element.kind, element_id)
+            if returned[element_id] > 0:
+                returned[element_id] -= 1
+            elif returned[stale] > 0:
+                returned[stale] -= 1
+                outcome.stale.add(element.key)
+            elif returned[late] > 0:
+                returned[late] -= 1
+                outcome.stale.add(element.key)
+                outcome.late_deletes.add(element.key)
             else:
                 outcome.failed[element.key] = f"the response did not confirm element {element_id!r}"
+                continue
+            outcome.committed.add(element.key)
+            if not element.writes_element and element.key not in outcome.stale:
+                outcome.deleted.add(element.key)
 
     async def _bisect(self, group: list[Element], outcome: WriteOutcome, deadline: float | None,
                       cause: BaseException) -> None:
@@ -185,10 +210,10 @@ class BatchWriter:
 
 
 def _failed_endpoint(element: Element, outcome: WriteOutcome) -> str | None:
-    upsert = element.upsert
-    assert isinstance(upsert, Edge)
-    for end in (upsert.from_id, upsert.to_id):
-        reason = outcome.failed.get(("v", end))
+    if not element.writes_element:
+        return None  # deleting an edge does not need its endpoints
+    for end in (element.from_id, element.to_id):
+        reason = outcome.failed.get(("v", end or ""))
         if reason is not None:
             return f"not written: its endpoint vertex {end!r} failed in this batch ({reason})"
     return None

@@ -1,19 +1,28 @@
-"""Planning a batch: coalesce the messages' upserts into elements, then into few Gremlin requests.
+"""Planning a batch: coalescing every message's writes into one plan per element, then sizing requests.
 
-Why coalesce: an SQS batch often mentions the same element many times (a customer in ten
-orders). Writing it once per batch saves requests and avoids conflicting with ourselves; the
-coalesced element remembers every message that asked for it, so each message can still be
-judged on its own ("succeeded only if all of its upserts were committed").
+Why coalesce: an SQS batch often touches the same vertex many times (a customer, a merchant, a
+device). Writing each message's writes separately would send the same element many times,
+hold its locks longer and multiply conflicts. Instead all writes of a batch are merged into one
+:class:`ElementPlan` per element, written once; each message remembers which elements it needs
+and succeeds only if all of them were confirmed.
 
-Rules, all deterministic (same batch in, same plan out):
+The plan of an element gives the same result as applying its writes one by one in the graph's
+order (version order for versioned writes, message order for unversioned ones), whatever the
+graph already holds:
 
-- Elements are keyed by ``("v", id)`` / ``("e", edge_id)`` in first-seen order (message order,
-  then yield order).
-- Properties of duplicates merge key by key; a later message wins a key.
-- A duplicate that disagrees on what the element *is* (a vertex's label, an edge's label or
-  endpoints) is a conflict: that whole message is rejected with the reason, and none of its
-  upserts are merged in.
-- Vertices are written before edges (an edge needs its endpoints).
+- **unversioned writes** (last writer wins) reduce in message order: an unversioned delete
+  erases what came before it in the batch; the upserts after the last one merge key by key,
+  later messages winning;
+- **versioned writes** reduce by version: the newest delete ``D``, then the upserts newer than
+  ``D``, grouped by version; each plain property is sent with the version of the newest upsert
+  that set it, and the graph applies it only over older state (see :mod:`framework.traversals`);
+  merge-rule values are combined per version;
+- the unversioned part is applied before the versioned part of the same element.
+
+A message that disagrees with an earlier one of the batch on what an element *is* (a vertex's
+label, an edge's label or endpoints), on the kind of version (int vs datetime) or on how a
+property merges is rejected whole, with the reason, and none of its writes are planned.
+Vertices are written before edges (an edge needs its endpoints).
 """
 
 from __future__ import annotations
@@ -22,154 +31,278 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.process.graph_traversal import __
-from gremlin_python.process.traversal import CardinalityValue, Direction, Merge, T
-from gremlin_python.structure.graph import Graph
-
 from .errors import RequestEncodingError
-from .upserts import Edge, Upsert, Vertex
-
-_g = traversal().with_graph(Graph())
+from .merge_rules import MERGE_TYPES, MergeValue
+from .upserts import DeleteEdge, DeleteVertex, Edge, PropertyValue, Vertex, Write
+from .versions import version_kind, version_number
 
 
 @dataclass
-class Element:
-    """One coalesced element of a batch and the messages that asked for it."""
+class UnversionedPart:
+    """The element's unversioned writes, reduced in message order."""
 
-    upsert: Upsert
+    reset: bool = False
+    """An unversioned delete comes first (alone, or before the upsert)."""
+    upsert: bool = False
+    props: dict[str, PropertyValue] = field(default_factory=dict)
+    merges: dict[str, MergeValue] = field(default_factory=dict)
+
+
+@dataclass
+class VersionGroup:
+    """What the element's upserts at one version contribute."""
+
+    number: int
+    props: dict[str, PropertyValue] = field(default_factory=dict)
+    """Plain properties whose newest writer (in this batch) is this version."""
+    merges: dict[str, MergeValue] = field(default_factory=dict)
+
+
+@dataclass
+class VersionedPart:
+    delete: int | None = None
+    """The newest versioned delete's version."""
+    groups: list[VersionGroup] = field(default_factory=list)
+    """Upserts newer than ``delete``, ascending by version."""
+
+    @property
+    def top(self) -> int | None:
+        return self.groups[-1].number if self.groups else None
+
+
+@dataclass
+class ElementPlan:
+    """One element of a batch: what to write, and the messages that asked for it."""
+
+    kind: str
+    """``v`` or ``e``."""
+    element_id: str
+    label: str | None = None
+    """None for an element that is only deleted (a vertex delete names no label)."""
+    from_id: str | None = None
+    to_id: str | None = None
     owners: list[str] = field(default_factory=list)
+    unversioned: UnversionedPart | None = None
+    versioned: VersionedPart | None = None
+    version_kind: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
-        return self.upsert.key
+        return (self.kind, self.element_id)
 
     @property
-    def element_id(self) -> str:
-        return self.upsert.id if isinstance(self.upsert, Vertex) else self.upsert.edge_id
+    def is_edge(self) -> bool:
+        return self.kind == "e"
+
+    @property
+    def writes_element(self) -> bool:
+        """True when the plan creates or updates the element (not only deletes it)."""
+        return bool((self.unversioned and self.unversioned.upsert) or (self.versioned and self.versioned.groups))
+
+
+Element = ElementPlan
+"""The name the batch writer and older code use for a planned element."""
 
 
 @dataclass
 class BatchPlan:
-    vertices: list[Element]
-    edges: list[Element]
+    vertices: list[ElementPlan]
+    edges: list[ElementPlan]
     rejected: dict[str, str]
-    """Message id -> why its upserts could not be coalesced."""
+    """Message key -> why its writes could not be planned."""
 
     @property
-    def elements(self) -> list[Element]:
+    def elements(self) -> list[ElementPlan]:
         return self.vertices + self.edges
 
 
-def coalesce(messages: Sequence[tuple[str, Sequence[Upsert]]]) -> BatchPlan:
-    """Merge the upserts of ``(message_id, upserts)`` pairs into one element per key."""
-    elements: dict[tuple[str, str], Element] = {}
+@dataclass
+class _Collected:
+    """Every accepted write of one element, in message order, while a batch is being planned."""
+
+    plan: ElementPlan
+    writes: list[Write] = field(default_factory=list)
+    merge_rules: dict[str, tuple[str, type]] = field(default_factory=dict)
+    """Property key -> (rule name or "plain", value type), to refuse mixing."""
+
+
+def coalesce(messages: Sequence[tuple[str, Sequence[Write]]]) -> BatchPlan:
+    """Plan the writes of ``(message key, writes)`` pairs: one :class:`ElementPlan` per element."""
+    collected: dict[tuple[str, str], _Collected] = {}
     rejected: dict[str, str] = {}
-    for message_id, upserts in messages:
-        staged: dict[tuple[str, str], Upsert] = {}
+    for owner, writes in messages:
+        staged: dict[tuple[str, str], _Collected] = {}
         conflict = None
-        for upsert in upserts:
-            key = upsert.key
-            current = staged.get(key) or (elements[key].upsert if key in elements else None)
+        for write in writes:
+            key = write.key
+            current = staged.get(key)
             if current is None:
-                staged[key] = upsert
-                continue
-            conflict = _identity_conflict(current, upsert)
+                known = collected.get(key)
+                current = _copy(known) if known is not None else _Collected(ElementPlan(key[0], key[1]))
+                staged[key] = current
+            conflict = _admit(current, write)
             if conflict:
                 break
-            staged[key] = _merge(current, upsert)
         if conflict:
-            rejected[message_id] = conflict
+            rejected[owner] = conflict
             continue
-        for key, upsert in staged.items():
-            element = elements.get(key)
-            if element is None:
-                elements[key] = Element(upsert, [message_id])
-            else:
-                element.upsert = upsert
-                if message_id not in element.owners:
-                    element.owners.append(message_id)
-    ordered = list(elements.values())
-    return BatchPlan(
-        vertices=[e for e in ordered if isinstance(e.upsert, Vertex)],
-        edges=[e for e in ordered if isinstance(e.upsert, Edge)],
-        rejected=rejected,
-    )
+        for key, item in staged.items():
+            if owner not in item.plan.owners:
+                item.plan.owners.append(owner)
+            collected[key] = item
+    plans = [_reduce(item) for item in collected.values()]
+    return BatchPlan(vertices=[p for p in plans if not p.is_edge], edges=[p for p in plans if p.is_edge],
+                     rejected=rejected)
 
 
-def _identity_conflict(current: Upsert, new: Upsert) -> str | None:
-    if isinstance(current, Vertex) and isinstance(new, Vertex):
-        if current.label != new.label:
-            return (f"vertex {new.id!r} is labelled {new.label!r} here but {current.label!r} "
+def _copy(item: _Collected) -> _Collected:
+    plan = item.plan
+    return _Collected(ElementPlan(plan.kind, plan.element_id, plan.label, plan.from_id, plan.to_id,
+                                  list(plan.owners), version_kind=plan.version_kind),
+                      list(item.writes), dict(item.merge_rules))
+
+
+def _admit(item: _Collected, write: Write) -> str | None:
+    """Add ``write`` to the element, or say why it contradicts what the batch already has."""
+    plan = item.plan
+    if isinstance(write, Vertex):
+        if plan.label is not None and plan.label != write.label:
+            return (f"vertex {write.id!r} is labelled {write.label!r} here but {plan.label!r} "
                     "earlier in the batch")
-        return None
-    assert isinstance(current, Edge) and isinstance(new, Edge)
-    if (current.label, current.from_id, current.to_id) != (new.label, new.from_id, new.to_id):
-        return (f"edge id {new.edge_id!r} is {new.label} {new.from_id!r}->{new.to_id!r} here but "
-                f"{current.label} {current.from_id!r}->{current.to_id!r} earlier in the batch")
+        plan.label = write.label
+    elif isinstance(write, Edge | DeleteEdge):
+        identity = (write.label, write.from_id, write.to_id)
+        if plan.label is not None and (plan.label, plan.from_id, plan.to_id) != identity:
+            return (f"edge id {write.edge_id!r} is {write.label} {write.from_id!r}->{write.to_id!r} here but "
+                    f"{plan.label} {plan.from_id!r}->{plan.to_id!r} earlier in the batch")
+        plan.label, plan.from_id, plan.to_id = identity
+    if write.version is not None:
+        kind = version_kind(write.version)
+        if plan.version_kind is not None and plan.version_kind != kind:
+            return (f"{_describe(plan)} has {plan.version_kind} versions earlier in the batch but a {kind} "
+                    "version here: use one kind of version per element")
+        plan.version_kind = kind
+    if isinstance(write, Vertex | Edge):
+        for prop, value in write.props.items():
+            rule = (value.rule, type(getattr(value, "value", None))) if isinstance(value, MERGE_TYPES) \
+                else ("plain", object)
+            known = item.merge_rules.get(prop)
+            if known is not None and known[0] != rule[0]:
+                return (f"{_describe(plan)} property {prop!r} is {_rule_name(rule[0])} here but "
+                        f"{_rule_name(known[0])} earlier in the batch")
+            if known is not None and rule[0] in ("keep_max", "keep_min") and not _comparable(known[1], rule[1]):
+                return (f"{_describe(plan)} property {prop!r} compares {rule[1].__name__} values here but "
+                        f"{known[1].__name__} earlier in the batch")
+            item.merge_rules.setdefault(prop, rule)
+    item.writes.append(write)
     return None
 
 
-def _merge(current: Upsert, new: Upsert) -> Upsert:
-    props = {**current.props, **new.props}
-    if isinstance(current, Vertex):
-        return Vertex(id=current.id, label=current.label, props=props)
-    assert isinstance(current, Edge)
-    return Edge(label=current.label, from_id=current.from_id, to_id=current.to_id, props=props, id=current.id)
+def _reduce(item: _Collected) -> ElementPlan:
+    plan = item.plan
+    plain = [w for w in item.writes if w.version is None]
+    versioned = [w for w in item.writes if w.version is not None]
+    if plain:
+        part = UnversionedPart()
+        for write in plain:
+            if isinstance(write, DeleteVertex | DeleteEdge):
+                part = UnversionedPart(reset=True)
+                continue
+            assert isinstance(write, Vertex | Edge)
+            part.upsert = True
+            for prop, value in write.props.items():
+                if isinstance(value, MERGE_TYPES):
+                    known = part.merges.get(prop)
+                    part.merges[prop] = value if known is None else known.combine(value)
+                else:
+                    part.props[prop] = value
+        plan.unversioned = part
+    if versioned:
+        vpart = VersionedPart()
+        deletes = [version_number(w.version) for w in versioned  # type: ignore[arg-type]
+                   if isinstance(w, DeleteVertex | DeleteEdge)]
+        vpart.delete = max(deletes) if deletes else None
+        groups: dict[int, VersionGroup] = {}
+        newest_writer: dict[str, int] = {}
+        upserts = [w for w in versioned if isinstance(w, Vertex | Edge)]
+        for write in upserts:
+            number = version_number(write.version)  # type: ignore[arg-type]
+            if vpart.delete is not None and number <= vpart.delete:
+                continue  # erased by the delete (a delete wins a tie)
+            group = groups.setdefault(number, VersionGroup(number))
+            for prop, value in write.props.items():
+                if isinstance(value, MERGE_TYPES):
+                    known = group.merges.get(prop)
+                    group.merges[prop] = value if known is None else known.combine(value)
+                elif newest_writer.get(prop, number - 1) < number:
+                    newest_writer[prop] = number  # the first upsert at a version wins its keys, as in the graph
+        for write in upserts:
+            number = version_number(write.version)  # type: ignore[arg-type]
+            if number not in groups:
+                continue
+            for prop, value in write.props.items():
+                if not isinstance(value, MERGE_TYPES) and newest_writer.get(prop) == number:
+                    groups[number].props.setdefault(prop, value)
+        vpart.groups = [groups[n] for n in sorted(groups)]
+        plan.versioned = vpart
+    return plan
 
 
-def element_traversal(element: Element) -> Any:
-    """The anonymous traversal that upserts one element and emits its id."""
-    upsert = element.upsert
-    props = dict(upsert.props)
-    if isinstance(upsert, Vertex):
-        create: dict[Any, Any] = {T.label: upsert.label, **props}
-        # Neptune's default vertex cardinality is set: a plain onMatch value would be *added*
-        # next to the old one. Single-cardinality values replace it, so an upsert converges.
-        update = {k: CardinalityValue.single(v) for k, v in props.items()}
-        return (__.merge_v({T.id: upsert.id}).option(Merge.on_create, create)
-                .option(Merge.on_match, update).id_())
-    search = {T.id: upsert.edge_id, T.label: upsert.label, Direction.OUT: upsert.from_id,
-              Direction.IN: upsert.to_id}
-    return __.merge_e(search).option(Merge.on_create, props).option(Merge.on_match, props).id_()
+def _describe(plan: ElementPlan) -> str:
+    return f"vertex {plan.element_id!r}" if plan.kind == "v" else f"edge {plan.element_id!r}"
 
 
-def request_traversal(elements: Sequence[Element]) -> Any:
-    """One request that upserts every element and returns every element's id (one each).
-
-    ``union`` runs each upsert once for the single injected traverser, so the answer has
-    exactly one id per element: anything less is an incomplete (failed) request.
-    """
-    return _g.inject(0).union(*(element_traversal(e) for e in elements))
+def _rule_name(rule: str) -> str:
+    return {"plain": "a plain property", "keep_max": "KeepMax", "keep_min": "KeepMin",
+            "add_to_set": "AddToSet"}[rule]
 
 
-def chunk(elements: Sequence[Element], *, max_upserts: int, max_bytes: int,
-          size_of: Callable[[Any], int]) -> list[list[Element]]:
+def _comparable(a: type, b: type) -> bool:
+    numbers = (int, float)
+    return a is b or (a in numbers and b in numbers)
+
+
+# ---------------------------------------------------------------------------- request sizing
+def chunk(elements: Sequence[ElementPlan], *, max_upserts: int, max_bytes: int,
+          size_of: Callable[[Any], int]) -> list[list[ElementPlan]]:
     """Split into requests of at most ``max_upserts`` elements and ``max_bytes`` serialized bytes."""
-    out: list[list[Element]] = []
+    out: list[list[ElementPlan]] = []
     for start in range(0, len(elements), max_upserts):
         out.extend(_fit(list(elements[start:start + max_upserts]), max_bytes, size_of))
     return out
 
 
-def estimate_bytes(group: Sequence[Element]) -> int:
+def estimate_bytes(group: Sequence[ElementPlan]) -> int:
     """A generous upper estimate of a request's serialized size, to avoid serializing it twice.
 
     Only when the estimate exceeds half the limit is the request really serialized to measure it
     (it is serialized again when sent), so the common case pays for one serialization.
     """
     total = 256
-    for element in group:
-        upsert = element.upsert
-        total += 400 + 4 * len(element.element_id) + 2 * len(upsert.label)
-        if isinstance(upsert, Edge):
-            total += 2 * (len(upsert.from_id) + len(upsert.to_id))
-        for key, value in upsert.props.items():
-            total += 3 * (48 + 2 * len(key) + (4 * len(value) if isinstance(value, str) else 16))
+    for plan in group:
+        ids = len(plan.element_id) + len(plan.label or "") + len(plan.from_id or "") + len(plan.to_id or "")
+        total += 400 + 8 * ids
+        parts: list[tuple[dict[str, Any], dict[str, MergeValue]]] = []
+        if plan.unversioned is not None:
+            parts.append((plan.unversioned.props, plan.unversioned.merges))
+        if plan.versioned is not None:
+            total += 900 + 8 * ids if plan.versioned.delete is not None else 0
+            for group_ in plan.versioned.groups:
+                total += 700 + 8 * ids
+                parts.append((group_.props, group_.merges))
+        for props, merges in parts:
+            for key, value in props.items():
+                total += 3 * (48 + 2 * len(key) + (4 * len(value) if isinstance(value, str) else 16))
+            for key, merge in merges.items():
+                members = list(getattr(merge, "values", ())) or [getattr(merge, "value", 0)]
+                for member in members:
+                    total += 160 + 4 * len(key) + (4 * len(member) if isinstance(member, str) else 16)
     return total
 
 
-def _fit(group: list[Element], max_bytes: int, size_of: Callable[[Any], int]) -> list[list[Element]]:
+def _fit(group: list[ElementPlan], max_bytes: int, size_of: Callable[[Any], int]) -> list[list[ElementPlan]]:
+    from .traversals import request_traversal
+
     if len(group) <= 1 or estimate_bytes(group) <= max_bytes // 2:
         return [group]
     try:
@@ -180,3 +313,10 @@ def _fit(group: list[Element], max_bytes: int, size_of: Callable[[Any], int]) ->
         return [group]
     middle = len(group) // 2
     return _fit(group[:middle], max_bytes, size_of) + _fit(group[middle:], max_bytes, size_of)
+
+
+def request_traversal(elements: Sequence[ElementPlan]) -> Any:
+    """One request writing every element (see :func:`framework.traversals.request_traversal`)."""
+    from .traversals import request_traversal as build
+
+    return build(elements)

@@ -17,9 +17,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import GraphWorkerError
-from .upserts import Edge, Upsert, UpsertValidationError, Vertex
+from .upserts import WRITE_TYPES, UpsertValidationError, Write
 
-Mapper = Callable[[Any], Iterable[Upsert]] | Callable[[Any], Any]
+Mapper = Callable[[Any], Iterable[Write]] | Callable[[Any], Any]
 
 
 class MessageFailed(GraphWorkerError):
@@ -51,7 +51,7 @@ def parse_body(body: str, model: type[BaseModel] | None) -> Any:
                             f"{_short(str(exc))}") from exc
 
 
-async def run_mapper(mapper: Mapper, payload: Any) -> list[Upsert]:
+async def run_mapper(mapper: Mapper, payload: Any) -> list[Write]:
     """Run the user's function (sync, async, generator or async generator) and validate what it yields."""
     try:
         produced = mapper(payload)
@@ -66,11 +66,11 @@ async def run_mapper(mapper: Mapper, payload: Any) -> list[Upsert]:
     except Exception as exc:
         raise MessageFailed("mapping_error", f"the upserts function raised {type(exc).__name__}: "
                             f"{_short(str(exc))}") from exc
-    checked: list[Upsert] = []
+    checked: list[Write] = []
     for upsert in upserts:
-        if not isinstance(upsert, Vertex | Edge):
+        if not isinstance(upsert, WRITE_TYPES):
             raise MessageFailed("invalid_upsert", f"the upserts function yielded {type(upsert).__name__}, "
-                                "expected Vertex or Edge")
+                                "expected Vertex, Edge, DeleteVertex or DeleteEdge")
         try:
             upsert.validate()
         except UpsertValidationError as exc:

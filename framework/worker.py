@@ -5,7 +5,7 @@
     worker = GraphWorker(service="orders")
 
     @worker.upserts(model=OrderPlaced)
-    def to_graph(msg: OrderPlaced) -> Iterable[Upsert]:
+    def to_graph(msg: OrderPlaced) -> Iterable[Write]:
         yield Vertex(id=msg.customer_id, label="Customer", props={"name": msg.name})
         yield Edge(label="PLACED", from_id=msg.customer_id, to_id=msg.order_id)
 
@@ -63,7 +63,7 @@ from .mapping import Mapper, MessageFailed, parse_body, run_mapper
 from .records import InboundRecord, is_fifo_event, queue_name, read_record
 from .telemetry import MetricsSink, Telemetry, force_flush, get_tracer
 from .telemetry import catalog as m
-from .upserts import Upsert
+from .upserts import Write
 from .worker_config import WorkerConfig
 
 __all__ = ["GraphBatchProcessor", "GraphWorker", "Mapper", "MessageFailed"]
@@ -77,7 +77,7 @@ class _Message:
     """One record's work: its upserts, and whether they were all confirmed or why not."""
 
     record: InboundRecord
-    upserts: list[Upsert] | None = None
+    upserts: list[Write] | None = None
     failure: tuple[str, str] | None = None
     done: bool = False
     """Every upsert confirmed committed."""
@@ -190,13 +190,13 @@ class GraphWorker:
         return processor.response()
 
     # ------------------------------------------------------------------ mapping
-    async def map_body(self, body: str) -> list[Upsert]:
+    async def map_body(self, body: str) -> list[Write]:
         """Body -> model -> user function -> validated upserts; raises MessageFailed with the reason."""
         if self._mapper is None:
             raise GraphWorkerError("no upserts function registered: decorate one with @worker.upserts(...)")
         return await run_mapper(self._mapper, parse_body(body, self._model))
 
-    async def map_record(self, record: SQSRecord | dict[str, Any]) -> list[Upsert]:
+    async def map_record(self, record: SQSRecord | dict[str, Any]) -> list[Write]:
         """Like :meth:`map_body` for one SQS record (a Powertools ``SQSRecord`` or the raw dict)."""
         inbound = read_record(0, getattr(record, "raw_event", record))
         if inbound.body is None:
@@ -349,13 +349,21 @@ class GraphBatchProcessor(AsyncBatchProcessor):
             self.requests = total.requests
             metrics = self.telemetry.metrics
             metrics.add(m.REQUESTS_PER_BATCH, total.requests)
-            vertices = sum(1 for kind, _ in total.committed if kind == "v")
-            if vertices:
-                metrics.add(m.UPSERTS_WRITTEN, vertices, Kind="vertex")
-            if len(total.committed) - vertices:
-                metrics.add(m.UPSERTS_WRITTEN, len(total.committed) - vertices, Kind="edge")
+            for metric, keys in ((m.UPSERTS_WRITTEN, total.committed - total.stale - total.deleted),
+                                 (m.STALE_WRITES_SKIPPED, total.stale), (m.ELEMENTS_DELETED, total.deleted),
+                                 (m.LATE_DELETES, total.late_deletes)):
+                vertices = sum(1 for kind, _ in keys if kind == "v")
+                if vertices:
+                    metrics.add(metric, vertices, Kind="vertex")
+                if len(keys) - vertices:
+                    metrics.add(metric, len(keys) - vertices, Kind="edge")
             if total.deadline_stopped:
                 metrics.add(m.DEADLINE_STOPS, 1)
+            if total.late_deletes:
+                self.worker.logger.warning(
+                    "versioned deletes arrived after newer upserts of the same elements: skipped; properties "
+                    "set only by writes older than the delete may remain",
+                    extra={"elements": sorted(f"{kind}:{element}" for kind, element in total.late_deletes)[:20]})
 
     async def _write_round(self, writer: BatchWriter, batch: Sequence[_Message],
                            deadline: InvocationDeadline | None, total: WriteOutcome) -> None:
@@ -381,6 +389,11 @@ class GraphBatchProcessor(AsyncBatchProcessor):
                 total.merge(outcome)
                 span.set_attribute("graphworker.requests", outcome.requests)
                 span.set_attribute("graphworker.bisections", outcome.bisections)
+                span.set_attribute("graphworker.stale_skipped", len(outcome.stale))
+                if outcome.stale:
+                    span.add_event("stale_writes_skipped", {
+                        "graphworker.stale_skipped.vertex": sum(1 for k, _ in outcome.stale if k == "v"),
+                        "graphworker.stale_skipped.edge": sum(1 for k, _ in outcome.stale if k == "e")})
         for message in batch:
             if message.failure is not None:
                 continue

@@ -84,7 +84,21 @@ MESSAGES_FAILED = MetricDef(
     "batch_conflict, write_failed, deadline, fifo_blocked.")
 UPSERTS_WRITTEN = MetricDef(
     "UpsertsWritten", "Count", ("Kind",),
-    "Elements committed (Kind: vertex or edge), after coalescing duplicates within a batch.")
+    "Elements written (Kind: vertex or edge), after coalescing duplicates within a batch; stale skips and "
+    "deletes are counted apart.")
+STALE_WRITES_SKIPPED = MetricDef(
+    "StaleWritesSkipped", "Count", ("Kind",),
+    "Versioned writes skipped because the graph already held newer state (Kind: vertex or edge): an older "
+    "message arrived after a newer one. Success for the message; a steady share is normal for out-of-order "
+    "delivery.")
+LATE_DELETES = MetricDef(
+    "LateDeletes", "Count", ("Kind",),
+    "Versioned deletes that reached the graph after a newer upsert of an element that existed before the "
+    "delete: skipped, and properties set only by writes older than the delete may remain. Send every upsert "
+    "with the element's full state, or see the README (Delivery order and convergence).")
+ELEMENTS_DELETED = MetricDef(
+    "ElementsDeleted", "Count", ("Kind",),
+    "Elements deleted by DeleteVertex/DeleteEdge writes (Kind: vertex or edge), after coalescing.")
 REQUESTS_PER_BATCH = MetricDef(
     "RequestsPerBatch", "Count", (),
     "Gremlin write requests one SQS batch needed (including bisection requests).")
@@ -106,7 +120,8 @@ CATALOG: tuple[MetricDef, ...] = (
     GREMLIN_RECONNECTS, GREMLIN_RETRIES, CONCURRENT_MODIFICATIONS, READ_ONLY_VIOLATIONS,
     GREMLIN_THROTTLES, GREMLIN_REQUEST_LATENCY, GREMLIN_REQUEST_SIZE, GREMLIN_REQUEST_FAILURES,
     GREMLIN_OPEN_CONNECTIONS, RETRY_BUDGET_EXHAUSTED, RETRY_DEADLINE_STOPS,
-    MESSAGES_RECEIVED, MESSAGES_SUCCEEDED, MESSAGES_FAILED, UPSERTS_WRITTEN, REQUESTS_PER_BATCH, BATCH_SIZE,
+    MESSAGES_RECEIVED, MESSAGES_SUCCEEDED, MESSAGES_FAILED, UPSERTS_WRITTEN, STALE_WRITES_SKIPPED,
+    LATE_DELETES, ELEMENTS_DELETED, REQUESTS_PER_BATCH, BATCH_SIZE,
     BISECTIONS, DEADLINE_STOPS, MESSAGE_AGE,
 )
 

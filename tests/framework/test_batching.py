@@ -14,8 +14,8 @@ def test_coalesce_merges_props_in_message_order_and_tracks_owners():
         ("m1", [Vertex("c", "Customer", {"name": "A", "tier": 1}), Edge("KNOWS", "c", "d")]),
         ("m2", [Vertex("c", "Customer", {"name": "B"}), Vertex("d", "Customer")]),
     ])
-    assert [e.upsert.id for e in plan.vertices] == ["c", "d"]
-    assert plan.vertices[0].upsert.props == {"name": "B", "tier": 1}
+    assert [e.element_id for e in plan.vertices] == ["c", "d"]
+    assert plan.vertices[0].unversioned.props == {"name": "B", "tier": 1}
     assert plan.vertices[0].owners == ["m1", "m2"]
     assert [e.owners for e in plan.edges] == [["m1"]]
     assert plan.rejected == {}
@@ -27,7 +27,7 @@ def test_conflicting_message_is_rejected_whole():
         ("m2", [Vertex("x", "Other"), Vertex("c", "Merchant")]),
     ])
     assert set(plan.rejected) == {"m2"} and "labelled 'Merchant'" in plan.rejected["m2"]
-    assert [e.upsert.id for e in plan.vertices] == ["c"]  # m2's other upsert was not merged in
+    assert [e.element_id for e in plan.vertices] == ["c"]  # m2's other upsert was not merged in
 
 
 def test_estimate_is_an_upper_bound_of_the_real_size():

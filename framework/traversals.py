@@ -1,0 +1,225 @@
+"""Gremlin for element plans: each element's whole write, check and update, in one sub-traversal.
+
+Why the checks live in the request: two execution contexts may write different versions of one
+element at the same time. Comparing versions on the client would race; comparing them in the
+same request as the write makes check-and-write one transaction, so concurrent writers converge
+(a conflicting transaction fails with ``ConcurrentModificationException`` and is retried).
+
+A request is ``inject(0).union(<element 1>, <element 2>, ...)``: every element's sub-traversal
+emits exactly one answer token, its id when the write was applied (or already held at that
+version) and ``gw:stale:<v|e>:<id>`` when it was skipped because the graph holds newer state. A
+response with a token missing is a failed request, never a success.
+
+Shapes (``VER`` = ``gw:version``, ``TOMB`` = the element's tombstone vertex):
+
+- unversioned upsert (last writer wins, as before versions existed)::
+
+      mergeV([T.id: X]).option(onCreate, [label: L, props...]).option(onMatch, [k: single(v)...])
+          .sideEffect(<merge rules>).id()
+
+- versioned upsert, groups ``v1 < ... < vn``::
+
+      coalesce(V(TOMB).has(VER, gte(vn)).constant(STALE),                    // deleted at/after vn
+               mergeV([T.id: X]).option(onCreate, [label: L])
+                   .sideEffect(not(has(VER, gte(vi))).not(V(TOMB).has(VER, gte(vi))).property(single, k, v)...)
+                   .sideEffect(not(V(TOMB).has(VER, gte(vi))).<merge rules of vi>)
+                   .sideEffect(not(has(VER, gte(vn))).property(single, VER, vn))
+                   .coalesce(has(VER, gt(vn)).constant(STALE), constant(X)))
+
+  (edges: ``mergeE`` with id, label and endpoints; the tombstone checks also look at both
+  endpoints' tombstones, since deleting a vertex deletes its edges);
+- versioned delete at ``d`` (before the upsert part when the batch has both)::
+
+      sideEffect(not(V(TOMB).has(VER, gte(d))).mergeV([T.id: TOMB]).option(onCreate, [...]).option(onMatch, [...]))
+          .sideEffect(V(X).not(has(VER, gt(d))).drop())
+          .coalesce(V(X).constant(STALE), constant(X))
+
+- merge rules: ``KeepMax``: ``not(has(k, gte(x))).property(single, k, x)``; ``KeepMin`` with
+  ``lte``; ``AddToSet``: ``property(set, k, x)`` per value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from gremlin_python.process.anonymous_traversal import traversal
+from gremlin_python.process.graph_traversal import GraphTraversal, __
+from gremlin_python.process.traversal import Cardinality, CardinalityValue, Direction, Merge, P, T
+from gremlin_python.statics import long
+from gremlin_python.structure.graph import Graph
+
+from .batching import ElementPlan, UnversionedPart, VersionedPart
+from .merge_rules import AddToSet, KeepMax, KeepMin, MergeValue
+from .upserts import PropertyValue
+from .versions import (
+    BORN_KEY,
+    DELETED_AT_KEY,
+    TOMBSTONE_KIND_KEY,
+    TOMBSTONE_LABEL,
+    TOMBSTONE_OF_KEY,
+    VERSION_KEY,
+    late_delete_token,
+    stale_token,
+    tombstone_id,
+)
+
+_g = traversal().with_graph(Graph())
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def wire(value: Any) -> Any:
+    """A property value as it must be sent: Python ints beyond 32 bits as Gremlin longs.
+
+    gremlinpython serializes a plain ``int`` as a 32-bit Int (GraphBinary refuses larger ones), so
+    every 64-bit value the validation allows is wrapped in ``long``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and not _INT32[0] <= value <= _INT32[1]:
+        return long(value)
+    return value
+
+
+def _wired(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: wire(v) for k, v in props.items()}
+
+
+def request_traversal(elements: Sequence[ElementPlan], *, now: dt.datetime | None = None) -> Any:
+    """One request that writes every element and answers one token per element.
+
+    ``union`` runs each element's sub-traversal once for the single injected traverser, so the
+    answer has exactly one token per element: anything less is an incomplete (failed) request.
+    """
+    stamp = now or dt.datetime.now(dt.UTC)
+    return _g.inject(0).union(*(element_traversal(e, now=stamp) for e in elements))
+
+
+def element_traversal(plan: ElementPlan, *, now: dt.datetime | None = None) -> Any:
+    """The anonymous traversal that writes one planned element and emits its answer token."""
+    stamp = now or dt.datetime.now(dt.UTC)
+    steps: GraphTraversal | None = None
+    versioned = plan.versioned
+    if plan.unversioned is not None:
+        part = _unversioned(plan, plan.unversioned)
+        if versioned is None:
+            return part
+        steps = __.side_effect(part)
+    assert versioned is not None
+    if versioned.delete is not None:
+        deleting = _delete(plan, versioned.delete, stamp)
+        steps = deleting if steps is None else steps.side_effect(deleting)
+    if versioned.groups:
+        upsert = _versioned_upsert(plan, versioned)
+        return upsert if steps is None else steps.coalesce(upsert)
+    assert steps is not None and versioned.delete is not None
+    # Still there: the graph holds a newer version. Born after the delete, the element is a later
+    # life (the delete is merely stale); born before it, the delete arrived late.
+    found = __.E(plan.element_id) if plan.is_edge else __.V(plan.element_id)
+    later_life = found.has(BORN_KEY, P.gt(long(versioned.delete))).constant(_stale(plan))
+    late = (__.E(plan.element_id) if plan.is_edge else __.V(plan.element_id)).constant(
+        late_delete_token(plan.kind, plan.element_id))
+    return steps.coalesce(later_life, late, __.constant(plan.element_id))
+
+
+# ---------------------------------------------------------------------------- unversioned
+def _unversioned(plan: ElementPlan, part: UnversionedPart) -> GraphTraversal:
+    drop = (__.E if plan.is_edge else __.V)(plan.element_id).drop()
+    if not part.upsert:
+        return __.side_effect(drop).constant(plan.element_id)
+    if plan.is_edge:
+        search: dict[Any, Any] = {T.id: plan.element_id, T.label: plan.label, Direction.OUT: plan.from_id,
+                                  Direction.IN: plan.to_id}
+        upsert = (__.merge_e(search).option(Merge.on_create, _wired(part.props))
+                  .option(Merge.on_match, _wired(part.props)))
+    else:
+        create: dict[Any, Any] = {T.label: plan.label, **_wired(part.props)}
+        # Neptune's default vertex cardinality is set: a plain onMatch value would be *added*
+        # next to the old one. Single-cardinality values replace it, so an upsert converges.
+        update = {k: CardinalityValue.single(wire(v)) for k, v in part.props.items()}
+        upsert = __.merge_v({T.id: plan.element_id}).option(Merge.on_create, create).option(Merge.on_match, update)
+    upsert = _merges(upsert, part.merges, edge=plan.is_edge)
+    upsert = upsert.id_()
+    return __.side_effect(drop).flat_map(upsert) if part.reset else upsert
+
+
+# ---------------------------------------------------------------------------- versioned
+def _tombstones(plan: ElementPlan) -> list[str]:
+    """The tombstones whose version at or above ``v`` make a write at ``v`` stale."""
+    if not plan.is_edge:
+        return [tombstone_id("v", plan.element_id)]
+    assert plan.from_id is not None and plan.to_id is not None
+    return [tombstone_id("e", plan.element_id), tombstone_id("v", plan.from_id), tombstone_id("v", plan.to_id)]
+
+
+def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> GraphTraversal:
+    top = part.top
+    assert top is not None
+    tombs = _tombstones(plan)
+    born = long(part.groups[0].number)
+    if plan.is_edge:
+        search: dict[Any, Any] = {T.id: plan.element_id, T.label: plan.label, Direction.OUT: plan.from_id,
+                                  Direction.IN: plan.to_id}
+        write = __.merge_e(search).option(Merge.on_create, {BORN_KEY: born})
+    else:
+        write = __.merge_v({T.id: plan.element_id}).option(Merge.on_create, {T.label: plan.label, BORN_KEY: born})
+    for group in part.groups:
+        number = long(group.number)
+        if group.props:  # newer than the element's version and than any delete
+            setter = (__.not_(__.has(VERSION_KEY, P.gte(number)))
+                      .not_(__.V(*tombs).has(VERSION_KEY, P.gte(number))))
+            write = write.side_effect(_set_props(setter, group.props, edge=plan.is_edge))
+        if group.merges:  # newer than any delete, whatever the element's version
+            merger = __.not_(__.V(*tombs).has(VERSION_KEY, P.gte(number)))
+            write = write.side_effect(_merges(merger, group.merges, edge=plan.is_edge))
+    newest = long(top)
+    write = write.side_effect(_set_props(__.not_(__.has(VERSION_KEY, P.gte(newest))), {VERSION_KEY: newest},
+                                         edge=plan.is_edge))
+    write = write.coalesce(__.has(VERSION_KEY, P.gt(newest)).constant(_stale(plan)), __.constant(plan.element_id))
+    deleted = __.V(*tombs).has(VERSION_KEY, P.gte(newest)).limit(1).constant(_stale(plan))
+    return __.coalesce(deleted, write)
+
+
+def _delete(plan: ElementPlan, number: int, now: dt.datetime) -> GraphTraversal:
+    version = long(number)
+    tomb = tombstone_id(plan.kind, plan.element_id)
+    create = {T.label: TOMBSTONE_LABEL, VERSION_KEY: version, DELETED_AT_KEY: now,
+              TOMBSTONE_OF_KEY: plan.element_id, TOMBSTONE_KIND_KEY: "edge" if plan.is_edge else "vertex"}
+    update = {VERSION_KEY: CardinalityValue.single(version), DELETED_AT_KEY: CardinalityValue.single(now)}
+    record = (__.not_(__.V(tomb).has(VERSION_KEY, P.gte(version)))
+              .merge_v({T.id: tomb}).option(Merge.on_create, create).option(Merge.on_match, update))
+    target = __.E(plan.element_id) if plan.is_edge else __.V(plan.element_id)
+    steps = __.side_effect(record)
+    if not plan.is_edge:
+        # Deleting a vertex deletes its edges. When the vertex itself survives (a newer upsert
+        # arrived first), the edges that existed before the delete still die with it.
+        steps = steps.side_effect(__.V(plan.element_id).both_e().not_(__.has(VERSION_KEY, P.gt(version))).drop())
+    return steps.side_effect(target.not_(__.has(VERSION_KEY, P.gt(version))).drop())
+
+
+# ---------------------------------------------------------------------------- property steps
+def _set_props(steps: GraphTraversal, props: dict[str, PropertyValue | int], *, edge: bool) -> GraphTraversal:
+    for key, value in props.items():
+        value = wire(value)
+        steps = steps.property(key, value) if edge else steps.property(Cardinality.single, key, value)
+    return steps
+
+
+def _merges(steps: GraphTraversal, merges: dict[str, MergeValue], *, edge: bool) -> GraphTraversal:
+    for key, merge in merges.items():
+        if isinstance(merge, AddToSet):
+            adds = __.identity()
+            for member in merge.sorted_values():
+                adds = adds.property(Cardinality.set_, key, wire(member))
+            steps = steps.side_effect(adds)
+            continue
+        assert isinstance(merge, KeepMax | KeepMin)
+        value = wire(merge.value)
+        keeps = P.gte(value) if isinstance(merge, KeepMax) else P.lte(value)
+        guard = __.not_(__.has(key, keeps))
+        steps = steps.side_effect(guard.property(key, value) if edge
+                                  else guard.property(Cardinality.single, key, value))
+    return steps
+
+
+def _stale(plan: ElementPlan) -> str:
+    return stale_token(plan.kind, plan.element_id)
