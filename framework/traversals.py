@@ -17,12 +17,13 @@ Shapes (``VER`` = ``gw:version``, ``TOMB`` = the element's tombstone vertex):
       mergeV([T.id: X]).option(onCreate, [label: L, props...]).option(onMatch, [k: single(v)...])
           .sideEffect(<merge rules>).id()
 
-- versioned upsert, groups ``v1 < ... < vn``::
+- versioned upsert, groups ``v1 < ... < vn`` (``gw:v:k`` = the version that last set ``k``)::
 
       coalesce(V(TOMB).has(VER, gte(vn)).constant(STALE),                    // deleted at/after vn
-               mergeV([T.id: X]).option(onCreate, [label: L])
-                   .sideEffect(not(has(VER, gte(vi))).not(V(TOMB).has(VER, gte(vi))).property(single, k, v)...)
-                   .sideEffect(not(V(TOMB).has(VER, gte(vi))).<merge rules of vi>)
+               mergeV([T.id: X]).option(onCreate, [label: L, gw:born: v1])
+                   .sideEffect(not(V(TOMB).has(VER, gte(vi)))                // per group: after any delete
+                       .sideEffect(not(has(gw:v:k, gte(vi))).property(single, k, v).property(single, gw:v:k, vi))
+                       ... <merge rules of vi>)
                    .sideEffect(not(has(VER, gte(vn))).property(single, VER, vn))
                    .coalesce(has(VER, gt(vn)).constant(STALE), constant(X)))
 
@@ -31,8 +32,10 @@ Shapes (``VER`` = ``gw:version``, ``TOMB`` = the element's tombstone vertex):
 - versioned delete at ``d`` (before the upsert part when the batch has both)::
 
       sideEffect(not(V(TOMB).has(VER, gte(d))).mergeV([T.id: TOMB]).option(onCreate, [...]).option(onMatch, [...]))
-          .sideEffect(V(X).not(has(VER, gt(d))).drop())
-          .coalesce(V(X).constant(STALE), constant(X))
+          .sideEffect(V(X).bothE().not(has(VER, gt(d))).drop())       // edges of the deleted life
+          .sideEffect(V(X).not(has(VER, gt(d))).not(bothE()).drop())
+          .sideEffect(V(X).not(has(VER, gt(d))).properties().drop())   // newer edges: keep an empty vertex
+          .coalesce(V(X).has(gw:born, gt(d)).constant(STALE), V(X).has(VER, gt(d)).constant(LATE), constant(X))
 
 - merge rules: ``KeepMax``: ``not(has(k, gte(x))).property(single, k, x)``; ``KeepMin`` with
   ``lte``; ``AddToSet``: ``property(set, k, x)`` per value.
@@ -61,6 +64,7 @@ from .versions import (
     TOMBSTONE_OF_KEY,
     VERSION_KEY,
     late_delete_token,
+    property_version_key,
     stale_token,
     tombstone_id,
 )
@@ -116,8 +120,8 @@ def element_traversal(plan: ElementPlan, *, now: dt.datetime | None = None) -> A
     # life (the delete is merely stale); born before it, the delete arrived late.
     found = __.E(plan.element_id) if plan.is_edge else __.V(plan.element_id)
     later_life = found.has(BORN_KEY, P.gt(long(versioned.delete))).constant(_stale(plan))
-    late = (__.E(plan.element_id) if plan.is_edge else __.V(plan.element_id)).constant(
-        late_delete_token(plan.kind, plan.element_id))
+    late = ((__.E(plan.element_id) if plan.is_edge else __.V(plan.element_id))
+            .has(VERSION_KEY, P.gt(long(versioned.delete))).constant(late_delete_token(plan.kind, plan.element_id)))
     return steps.coalesce(later_life, late, __.constant(plan.element_id))
 
 
@@ -164,13 +168,19 @@ def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> GraphTraversal:
         write = __.merge_v({T.id: plan.element_id}).option(Merge.on_create, {T.label: plan.label, BORN_KEY: born})
     for group in part.groups:
         number = long(group.number)
-        if group.props:  # newer than the element's version and than any delete
-            setter = (__.not_(__.has(VERSION_KEY, P.gte(number)))
-                      .not_(__.V(*tombs).has(VERSION_KEY, P.gte(number))))
-            write = write.side_effect(_set_props(setter, group.props, edge=plan.is_edge))
-        if group.merges:  # newer than any delete, whatever the element's version
-            merger = __.not_(__.V(*tombs).has(VERSION_KEY, P.gte(number)))
-            write = write.side_effect(_merges(merger, group.merges, edge=plan.is_edge))
+        # Everything a write at this version does needs it to be newer than any delete...
+        steps = __.not_(__.V(*tombs).has(VERSION_KEY, P.gte(number)))
+        # ...and it becomes part of the element's current life, which may now start earlier.
+        steps = steps.side_effect(_set_props(__.not_(__.has(BORN_KEY, P.lte(number))), {BORN_KEY: number},
+                                             edge=plan.is_edge))
+        for key, value in group.props.items():
+            # ...and each plain property to be newer than the version that last set *that property*,
+            # so a partial update arriving late still lands its own keys.
+            stamp = property_version_key(key)
+            setter = __.not_(__.has(stamp, P.gte(number)))
+            steps = steps.side_effect(_set_props(setter, {key: value, stamp: number}, edge=plan.is_edge))
+        steps = _merges(steps, group.merges, edge=plan.is_edge)  # merge rules: any version after the delete
+        write = write.side_effect(steps)
     newest = long(top)
     write = write.side_effect(_set_props(__.not_(__.has(VERSION_KEY, P.gte(newest))), {VERSION_KEY: newest},
                                          edge=plan.is_edge))
@@ -187,13 +197,20 @@ def _delete(plan: ElementPlan, number: int, now: dt.datetime) -> GraphTraversal:
     update = {VERSION_KEY: CardinalityValue.single(version), DELETED_AT_KEY: CardinalityValue.single(now)}
     record = (__.not_(__.V(tomb).has(VERSION_KEY, P.gte(version)))
               .merge_v({T.id: tomb}).option(Merge.on_create, create).option(Merge.on_match, update))
-    target = __.E(plan.element_id) if plan.is_edge else __.V(plan.element_id)
     steps = __.side_effect(record)
-    if not plan.is_edge:
-        # Deleting a vertex deletes its edges. When the vertex itself survives (a newer upsert
-        # arrived first), the edges that existed before the delete still die with it.
-        steps = steps.side_effect(__.V(plan.element_id).both_e().not_(__.has(VERSION_KEY, P.gt(version))).drop())
-    return steps.side_effect(target.not_(__.has(VERSION_KEY, P.gt(version))).drop())
+    if plan.is_edge:
+        return steps.side_effect(__.E(plan.element_id).not_(__.has(VERSION_KEY, P.gt(version))).drop())
+    vertex = plan.element_id
+    not_newer = __.not_(__.has(VERSION_KEY, P.gt(version)))
+    return (steps
+            # Deleting a vertex deletes its edges: those not newer than the delete die with it, even
+            # when the vertex itself survives (a newer upsert of it arrived first).
+            .side_effect(__.V(vertex).both_e().not_(__.has(VERSION_KEY, P.gt(version))).drop())
+            # Not newer than the delete and no edges left: gone.
+            .side_effect(__.V(vertex).filter_(not_newer).not_(__.both_e()).drop())
+            # Not newer, but edges newer than the delete hang on it (written by the element's next
+            # life before that life's upsert arrived): keep the vertex, empty, for that upsert.
+            .side_effect(__.V(vertex).filter_(__.not_(__.has(VERSION_KEY, P.gt(version)))).properties().drop()))
 
 
 # ---------------------------------------------------------------------------- property steps

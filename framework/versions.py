@@ -8,10 +8,12 @@ an older one, in the same request as the check, so concurrent writers converge t
 What is stored (all names start with ``gw:``, a prefix reserved for graphworker):
 
 - ``gw:version`` on every versioned vertex and edge: the version of the newest write applied,
-  as a 64-bit integer. An ``int`` version is stored as is; a timezone-aware ``datetime`` as
+  as a 64-bit integer; ``gw:v:<key>``: the version that last set plain property ``<key>``, so
+  each property is newest-wins on its own (a partial update that arrives late still sets the
+  properties no newer write set). An ``int`` version is stored as is; a timezone-aware ``datetime`` as
   microseconds since the Unix epoch (UTC), so both compare as numbers. Use one kind per element
   (a batch refuses a message that mixes them for one element). ``gw:born``: the oldest version
-  that may have written the element's current life (set when it is created), which tells a
+  that wrote the element's current life (lowered when an older write lands), which tells a
   late delete apart from one that belongs to an earlier life.
 - Tombstones: a versioned delete leaves a vertex labelled ``gw:Tombstone`` with id
   ``gw:tombstone:v:<vertex id>`` or ``gw:tombstone:e:<edge id>``, holding ``gw:version`` (the
@@ -62,6 +64,14 @@ def version_number(version: Version) -> int:
     if not _INT64[0] <= version <= _INT64[1]:
         raise VersionError(f"an int version must fit in 64 bits, got {version}")
     return version
+
+
+PROPERTY_VERSION_PREFIX = "gw:v:"
+
+
+def property_version_key(key: str) -> str:
+    """Where the version that last set plain property ``key`` of a versioned element is stored."""
+    return PROPERTY_VERSION_PREFIX + key
 
 
 def version_kind(version: Version) -> str:

@@ -65,8 +65,8 @@ def props(endpoint, vertex_id: str) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {}
     for key, values in vertex.properties.items():
-        if key == BORN_KEY:
-            continue
+        if key.startswith("gw:") and key != VERSION_KEY:
+            continue  # graphworker's bookkeeping (gw:born, gw:v:<key>); the version is checked
         got = [vp.value for vp in values]
         out[key] = got[0] if len(got) == 1 and key != "tags" else sorted(got)
     return out
@@ -96,6 +96,15 @@ async def test_plain_properties_follow_the_version_of_their_newest_writer(endpoi
     # sets a; coalesced, b must not be taken from version 5.
     assert await send(worker, [v("a", 5, a=1, b=2)], [v("a", 7, a=3)]) == set()
     assert props(endpoint, "a") == {"a": 3, "b": 9, "c": 1, VERSION_KEY: 7}
+
+
+async def test_each_property_is_newest_wins_on_its_own(endpoint, worker):
+    """A partial update that arrives late still sets the properties no newer write set."""
+    await send(worker, [v("a", 6, q=6)])  # newest, but only q
+    assert await send(worker, [v("a", 5, p="p5", q=5)]) == set()  # older: p lands, q does not
+    assert props(endpoint, "a") == {"p": "p5", "q": 6, VERSION_KEY: 6}
+    await send(worker, [v("a", 4, p="p4")], [v("a", 7, p="p7")], [v("a", 3, q=3)])
+    assert props(endpoint, "a") == {"p": "p7", "q": 6, VERSION_KEY: 7}
 
 
 async def test_datetime_versions_compare_to_the_microsecond(endpoint, worker):
@@ -166,7 +175,8 @@ async def test_edge_delete_and_recreate(endpoint, worker):
     await send(worker, [{**edge, "v": 4}])
     assert endpoint.store.edge(edge_id("L", "a", "b")) is None
     await send(worker, [{**edge, "v": 7, "props": {"w": 7}}])
-    assert endpoint.store.edge(edge_id("L", "a", "b")).properties == {"w": 7, VERSION_KEY: 7, BORN_KEY: 7}
+    assert endpoint.store.edge(edge_id("L", "a", "b")).properties == {"w": 7, VERSION_KEY: 7, BORN_KEY: 7,
+                                                                     "gw:v:w": 7}
 
 
 async def test_a_batch_with_delete_and_newer_upserts_recreates_from_scratch(endpoint, worker):
