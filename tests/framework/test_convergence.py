@@ -290,3 +290,23 @@ async def test_64_bit_integers_round_trip(endpoint, worker):
     assert props(endpoint, "b") == values
     failed = await send(worker, [v("c", 1, too_big=2**63)])
     assert failed == {"m0"} and props(endpoint, "c") is None
+
+
+async def test_a_batch_older_than_a_delete_lands_only_its_newer_writes(endpoint, worker):
+    await send(worker, [v("a", 1, p="p1")])
+    await send(worker, [{"op": "dv", "id": "a", "v": 5}])
+    # One batch: p at version 3 belongs before the delete; q at version 7 recreates the vertex.
+    assert await send(worker, [v("a", 3, p="p3")], [v("a", 7, q="q7")]) == set()
+    assert props(endpoint, "a") == {"q": "q7", VERSION_KEY: 7}
+
+
+async def test_a_delete_under_edges_of_the_next_life_keeps_an_empty_vertex(endpoint, worker):
+    # Version order: a@1 {p, q}, b@1, delete a@5, a@6 {p} (recreated), edge a->b @7.
+    # Delivered: the edge lands on the old a before both the delete and the recreation.
+    await send(worker, [v("a", 1, p="p1", q="q1"), v("b", 1)])
+    await send(worker, [{"op": "e", "from": "a", "to": "b", "v": 7, "props": {"w": 7}}])
+    assert await send(worker, [{"op": "dv", "id": "a", "v": 5}]) == set()
+    assert endpoint.store.edge(edge_id("L", "a", "b")) is not None  # newer than the delete: kept
+    assert props(endpoint, "a") == {}  # the old life's properties are gone with it
+    await send(worker, [v("a", 6, p="p6")])
+    assert props(endpoint, "a") == {"p": "p6", VERSION_KEY: 6}  # q died with the delete
