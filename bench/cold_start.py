@@ -192,7 +192,6 @@ def child_env(iam: bool, url: str, scratch: Path) -> dict[str, str]:
         "AWS_SHARED_CREDENTIALS_FILE": str(empty),
         "AWS_EC2_METADATA_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "bench",
-        "PYTHONDONTWRITEBYTECODE": "1",
     })
     if iam:
         env.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY})

@@ -55,26 +55,30 @@ def environment_credentials(env: Mapping[str, str] | None = None) -> FrozenCrede
 class ProviderChainCredentials:
     """The standard AWS provider chain (env vars, web identity, container, instance).
 
-    Environment credentials are read directly (no SDK import: the Lambda case). Otherwise the
-    rest of the chain is resolved once per execution context through aiobotocore, imported
-    then, and cached (aiobotocore refreshes temporary credentials before they expire);
-    ``refresh=True`` resolves the chain again from scratch.
+    Resolved once per execution context and cached; ``refresh=True`` resolves the chain again
+    from scratch. Environment credentials are read directly (no SDK import: the Lambda case).
+    Otherwise the rest of the chain is resolved through aiobotocore, imported then, which also
+    refreshes temporary credentials before they expire.
     """
 
     def __init__(self) -> None:
+        self._from_env: FrozenCredentials | None = None
         self._resolved: Any = None
 
     async def get(self, *, refresh: bool = False) -> FrozenCredentials:
-        from_env = environment_credentials()
-        if from_env is not None:
-            return from_env
-        return await self._from_sdk_chain(refresh)
+        if refresh:
+            self._from_env = self._resolved = None
+        if self._from_env is None and self._resolved is None:
+            self._from_env = environment_credentials()
+        if self._from_env is not None:
+            return self._from_env
+        return await self._from_sdk_chain()
 
-    async def _from_sdk_chain(self, refresh: bool) -> FrozenCredentials:
+    async def _from_sdk_chain(self) -> FrozenCredentials:
         from aiobotocore.session import get_session  # the rest of the chain: only when env has none
         from botocore.exceptions import BotoCoreError
 
-        if refresh or self._resolved is None:
+        if self._resolved is None:
             try:
                 self._resolved = await get_session().get_credentials()
             except BotoCoreError as exc:
