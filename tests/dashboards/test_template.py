@@ -31,8 +31,11 @@ from framework.worker_config import WorkerConfig
 
 from .framework_scan import ROOT, env_like_constants, env_reads
 
-SET_BY_LAMBDA = {"AWS_REGION", "AWS_DEFAULT_REGION"}
-"""Read by the framework, set by the Lambda runtime (and reserved: a template may not set them)."""
+SET_BY_LAMBDA = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+"""Read by the framework, set by the Lambda runtime (and reserved: a template may not set them);
+the credentials are the execution role's, which IAM signing reads from the environment."""
+LEGACY_FALLBACKS = {"AWS_SECURITY_TOKEN"}
+"""Read only when set, as the AWS provider chain does (the session token's legacy name)."""
 LAMBDA_RESERVED = SET_BY_LAMBDA | {
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
@@ -122,7 +125,7 @@ def test_the_scanner_sees_every_reader():
 def test_every_variable_the_framework_reads_is_set_for_each_function(template, fn):
     env = function_env(template, fn.logical_id)
     missing = {var: sorted(where) for var, where in env_reads().items()
-               if var not in env and var not in SET_BY_LAMBDA}
+               if var not in env and var not in SET_BY_LAMBDA | LEGACY_FALLBACKS}
     assert not missing, f"{fn.logical_id} does not set (read at): {missing}"
     assert not set(env) & LAMBDA_RESERVED, "reserved Lambda variables must not be set by the template"
 
