@@ -161,7 +161,7 @@ def test_function_handler_service_and_event_source(template, fn):
     env = function_env(template, fn.logical_id)
     assert env["POWERTOOLS_SERVICE_NAME"] == env["OTEL_SERVICE_NAME"] == fn.service
     globals_ = template["Globals"]["Function"]
-    assert globals_["Runtime"] == "python3.11" and globals_["CodeUri"] == "."
+    assert globals_["Runtime"] == "python3.11" and globals_["CodeUri"] == "deploy/function"
     (event,) = props["Events"].values()
     assert event["Type"] == "SQS"
     source = event["Properties"]
@@ -196,18 +196,6 @@ def test_visibility_table_covers_every_allowed_parameter_value(template):
             assert 6 * t + w <= visibility <= 43_200  # AWS guidance; SQS maximum (12 h)
 
 
-def test_neptune_iam_policy_is_conditional_and_scoped(template):
-    policy = template["Resources"]["NeptuneDataAccessPolicy"]
-    assert policy["Condition"] == "UseIamAuth"
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert set(statement["Action"]) == {"neptune-db:connect", "neptune-db:ReadDataViaQuery",
-                                        "neptune-db:WriteDataViaQuery", "neptune-db:DeleteDataViaQuery"}
-    assert "${NeptuneClusterResourceId}/*" in statement["Resource"]["Fn::Sub"]
-    for fn in FUNCTIONS:
-        policies = template["Resources"][fn.logical_id]["Properties"]["Policies"]
-        assert {"Fn::If": ["UseIamAuth", {"Ref": "NeptuneDataAccessPolicy"}, {"Ref": "AWS::NoValue"}]} in policies
-
-
 def test_vpc_and_security_groups(template):
     vpc = template["Globals"]["Function"]["VpcConfig"]
     assert vpc == {"SubnetIds": {"Ref": "VpcSubnetIds"}, "SecurityGroupIds": [{"Ref": "WorkerSecurityGroup"}]}
@@ -218,15 +206,15 @@ def test_vpc_and_security_groups(template):
 
 
 def test_optional_adot_layer(template):
-    assert template["Globals"]["Function"]["Layers"] == {
-        "Fn::If": ["HasAdotLayer", [{"Ref": "AdotLayerArn"}], {"Ref": "AWS::NoValue"}]}
+    assert template["Globals"]["Function"]["Layers"] == [
+        {"Ref": "DependenciesLayer"}, {"Fn::If": ["HasAdotLayer", {"Ref": "AdotLayerArn"}, {"Ref": "AWS::NoValue"}]}]
     assert template["Parameters"]["AdotLayerArn"]["Default"] == ""
 
 
 def test_requirements_txt_is_the_runtime_dependencies():
-    """``sam build`` installs requirements.txt; it must be exactly pyproject's dependencies."""
+    """``sam build`` installs the layer's requirements.txt; it must be exactly pyproject's dependencies."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+    lines = [line.strip() for line in (ROOT / "deploy" / "layer" / "requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
     assert lines == project["dependencies"]
     assert not any(dep.startswith("matplotlib") for dep in lines)
