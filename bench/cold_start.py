@@ -10,6 +10,8 @@ execution context does, and nothing else:
 - ``peer``: a hand-written handler of the kind graphworker replaces: import gremlinpython and
   Powertools (``Logger``, ``Metrics``, ``batch``), then process the same event with Powertools'
   ``BatchProcessor``, sending one ``mergeV`` over a new ``DriverRemoteConnection``.
+  ``peer +model`` also validates the body with the handler's Pydantic model (informational: the
+  share of graphworker's cost that is the message model rather than the framework).
 - ``... +IAM``: the same with IAM auth. The local endpoint (``graphworker gremlin-server --iam``)
   checks SigV4 on every handshake; test credentials are in the environment, as Lambda provides
   the execution role's. graphworker signs through its own client; the peer signs with botocore's
@@ -23,7 +25,14 @@ interpreter start-up included; wall time, and CPU time, which a busy machine dis
 in-process part (first line of the script to the first
 write acknowledged) split into imports and first invocation, and the SigV4 signing times (first
 signing in the process, credential resolution included, and a warm re-sign). Ratios compare
-each graphworker variant with the peer in the same mode.
+each graphworker variant with the peer in the same mode. graphworker runs with the environment
+template.yaml gives its functions (``DEPLOYED_ENV``; a test keeps the two equal), and its modules'
+bytecode is written on the warm-up round like the installed packages' (pip compiles those).
+
+``--package .aws-sam/build`` adds graphworker run from what ``sam build`` made, in an interpreter
+without site-packages (``-S``: the function, its layer and the standard library, as in Lambda),
+and from a copy of it without bytecode: what SAM's default Python builder would ship, compiled
+again at every cold start because Lambda's code and layer folders are read-only.
 """
 
 from __future__ import annotations
@@ -99,6 +108,24 @@ from gremlin_python.driver.driver_remote_connection import DriverRemoteConnectio
 from gremlin_python.process.anonymous_traversal import traversal
 from gremlin_python.process.traversal import Merge, T
 IAM = os.environ.get("USE_IAM") == "true"
+if os.environ.get("GWBENCH_PEER_MODEL") == "1":
+    # The same message model as the transactions handler, validated with Pydantic.
+    import datetime as dt
+    from pydantic import BaseModel, Field
+    class TransactionPosted(BaseModel):
+        transaction_id: str = Field(min_length=1)
+        account_id: str = Field(min_length=1)
+        card_id: str = Field(min_length=1)
+        merchant_id: str = Field(min_length=1)
+        merchant_name: str
+        amount: float = Field(ge=0)
+        currency: str = Field(min_length=3, max_length=3)
+        posted_at: dt.datetime
+        device_id: str | None = None
+    def parse(body):
+        return TransactionPosted.model_validate_json(body).model_dump()
+else:
+    parse = json.loads
 if IAM:
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -123,7 +150,7 @@ def record_handler(record):
     global connection
     if connection is None:
         connection = DriverRemoteConnection(URL, "g", headers=signed_headers() if IAM else None)
-    body = json.loads(record.body)
+    body = parse(record.body)
     g = traversal().with_remote(connection)
     written = (g.merge_v({T.id: "txn:" + body["transaction_id"]})
                .option(Merge.on_create, {T.label: "Transaction", "amount": body["amount"]})
@@ -145,6 +172,10 @@ report(imports_ms=(_T1 - _T0) * 1000, first_invocation_ms=(_T2 - _T1) * 1000,
 """
 
 
+DEPLOYED_ENV = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+"""What template.yaml sets for graphworker's functions besides the connection (see its comment)."""
+
+
 @dataclass
 class Contender:
     name: str
@@ -152,7 +183,41 @@ class Contender:
     iam: bool
     peer: str | None = None
     """The contender this one is compared with."""
+    package: list[str] | None = None
+    """Run from a ``sam build`` output: these folders (function, layer) and the standard library only."""
+    no_bytecode: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment for this contender's processes."""
     samples: list[dict[str, float | None]] = field(default_factory=list)
+
+    def command(self) -> list[str]:
+        if self.package is None:
+            return [sys.executable, "-c", self.code]
+        # -S: no site-packages, as in Lambda, where the function and its layers are all there is.
+        return [sys.executable, "-S", "-c", f"import sys\nsys.path[:0] = {self.package!r}\n" + self.code]
+
+
+def package_contenders(build_dir: Path, scratch: Path, iam: bool) -> list[Contender]:
+    """graphworker run from what ``sam build`` made (bytecode compiled ahead), and from a copy
+    without bytecode (what SAM's default Python builder ships: compiled at every cold start)."""
+    import shutil
+
+    function, layer = build_dir / "TransactionsFunction", build_dir / "DependenciesLayer" / "python"
+    for path in (function, layer):
+        if not path.is_dir():
+            raise SystemExit(f"{path} not found: run `sam build` first (see README, Deploying)")
+    bare = scratch / "no-bytecode"
+    for path in (function, layer):
+        shutil.copytree(path, bare / path.name, ignore=shutil.ignore_patterns("__pycache__"))
+    out = []
+    for suffix, is_iam in (("", False), (" +IAM", True)) if iam else (("", False),):
+        peer = f"peer{suffix}"
+        out.append(Contender(f"package{suffix}", GRAPHWORKER_CHILD, is_iam, peer, [str(function), str(layer)],
+                             env=DEPLOYED_ENV))
+        out.append(Contender(f"package, no .pyc{suffix}", GRAPHWORKER_CHILD, is_iam, peer,
+                             [str(bare / function.name), str(bare / layer.name)], no_bytecode=True,
+                             env=DEPLOYED_ENV))
+    return out
 
 
 def start_endpoint(iam: bool) -> tuple[subprocess.Popen[str], str]:
@@ -174,6 +239,9 @@ def child_env(iam: bool, url: str, scratch: Path) -> dict[str, str]:
     """A controlled environment: no inherited AWS or OTEL settings; IAM test credentials when asked."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "OTEL_", "POWERTOOLS_", "NEPTUNE_", "GRAPHWORKER_", "USE_IAM"))}
+    # Bytecode is written on the warm-up round and used after, for graphworker's modules as for the
+    # installed packages (pip compiles those at install; a deployed package ships it: deploy/).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     empty = scratch / "empty"
     empty.write_text("")
     record = {"messageId": "bench-1", "receiptHandle": "bench", "body": json.dumps(MESSAGE),
@@ -192,6 +260,7 @@ def child_env(iam: bool, url: str, scratch: Path) -> dict[str, str]:
         "AWS_SHARED_CREDENTIALS_FILE": str(empty),
         "AWS_EC2_METADATA_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "bench",
+        "GWBENCH_SCRATCH": str(scratch),
     })
     if iam:
         env.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY})
@@ -222,8 +291,10 @@ def _children_cpu_s() -> float:
 def run_child(contender: Contender, env: dict[str, str]) -> dict[str, float | None]:
     cpu_before = _children_cpu_s()
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", contender.code], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    if contender.no_bytecode:
+        env = dict(env, PYTHONDONTWRITEBYTECODE="1")
+    proc = subprocess.run(contender.command(), cwd=ROOT if contender.package is None else env["GWBENCH_SCRATCH"],
+                          env=env, capture_output=True, text=True, timeout=120)
     wall_ms = (time.perf_counter() - started) * 1000
     cpu_ms = (_children_cpu_s() - cpu_before) * 1000
     result = next((line for line in reversed(proc.stdout.splitlines()) if line.startswith("GWBENCH ")), None)
@@ -234,7 +305,7 @@ def run_child(contender: Contender, env: dict[str, str]) -> dict[str, float | No
     figures["process_ms"] = wall_ms
     figures["process_cpu_ms"] = cpu_ms
     figures["in_process_ms"] = float(figures["imports_ms"] or 0) + float(figures["first_invocation_ms"] or 0)
-    if contender.name.startswith("graphworker"):
+    if contender.code is GRAPHWORKER_CHILD:
         figures["first_sign_ms"], figures["resign_ms"] = _emf_signing(proc.stdout)
     return figures
 
@@ -275,18 +346,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--runs", type=int, default=7, help="counted runs per contender (median of N)")
     parser.add_argument("--no-iam", action="store_true", help="skip the IAM variants")
+    parser.add_argument("--package", type=Path, metavar="BUILD_DIR",
+                        help="also run graphworker from a sam build output (e.g. .aws-sam/build), with and "
+                             "without its ahead-of-time bytecode")
     parser.add_argument("--json", type=Path, help="also write every sample as JSON here")
     args = parser.parse_args(argv)
 
-    contenders = [Contender("peer", PEER_CHILD, iam=False), Contender("graphworker", GRAPHWORKER_CHILD, False, "peer")]
+    contenders = [Contender("peer", PEER_CHILD, iam=False),
+                  Contender("peer +model", PEER_CHILD, iam=False, env={"GWBENCH_PEER_MODEL": "1"}),
+                  Contender("graphworker", GRAPHWORKER_CHILD, False, "peer", env=DEPLOYED_ENV)]
     if not args.no_iam:
         contenders += [Contender("peer +IAM", PEER_CHILD, iam=True),
-                       Contender("graphworker +IAM", GRAPHWORKER_CHILD, True, "peer +IAM")]
+                       Contender("graphworker +IAM", GRAPHWORKER_CHILD, True, "peer +IAM", env=DEPLOYED_ENV)]
     plain, plain_url = start_endpoint(iam=False)
     iam_ep, iam_url = start_endpoint(iam=True) if not args.no_iam else (None, "")
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            envs = {c.name: child_env(c.iam, iam_url if c.iam else plain_url, Path(scratch)) for c in contenders}
+            if args.package:
+                contenders += package_contenders(args.package.resolve(), Path(scratch), iam=not args.no_iam)
+            envs = {c.name: {**child_env(c.iam, iam_url if c.iam else plain_url, Path(scratch)), **c.env}
+                    for c in contenders}
             for round_ in range(args.runs + 1):
                 for c in contenders:
                     figures = run_child(c, envs[c.name])

@@ -71,6 +71,19 @@ def test_every_network_path_the_functions_use(source, exporter, endpoints):
             assert props["SecurityGroupIds"] == [{"Ref": "VpcEndpointSecurityGroup"}]
 
 
+def test_the_cold_start_benchmark_runs_graphworker_as_deployed(source):
+    """bench/cold_start.py gives graphworker the environment the template gives the functions
+    (besides the connection), so its figures are the deployed configuration's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cold_start", ROOT / "bench" / "cold_start.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    env = source["Globals"]["Function"]["Environment"]["Variables"]
+    assert bench.DEPLOYED_ENV == {"PYDANTIC_DISABLE_PLUGINS": env["PYDANTIC_DISABLE_PLUGINS"]}
+
+
 def test_functions_ship_framework_and_handlers_only_with_dependencies_in_one_layer(transformed):
     layers = [name for name, r in transformed["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"]
     assert len(layers) == 1
