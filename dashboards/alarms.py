@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from framework import errors as _errors
 from framework.telemetry import catalog as m
 from framework.telemetry.catalog import MetricDef
 
@@ -30,20 +29,13 @@ PERIOD_S = 60
 """Alarm period (seconds). Powertools EMF metrics are standard resolution: one minute is the finest."""
 
 
-def retriable_error_classes() -> tuple[str, ...]:
-    """``ErrorClass`` values a retry can carry: the labels of the framework's retriable errors.
-
-    Read from :mod:`framework.errors` (its class-to-label table) rather than typed here, so a new
-    retriable error class is counted by the retry-rate alarm without an edit.
-    """
-    labels = {label for cls, label in _errors.ERROR_CLASS_LABELS.items() if issubclass(cls, _errors.RetriableError)}
-    return tuple(sorted(labels))
-
-
-def throttle_codes() -> tuple[str, ...]:
-    """``Code`` values of ``GremlinThrottles``: Neptune's throttling codes, and ``unknown`` for a
-    throttle without a code (``framework.client`` records ``exc.code or "unknown"``)."""
-    return (*sorted(_errors.THROTTLE_CODES), "unknown")
+CLOUDWATCH_MAX_ALARM_METRICS = 10
+"""CloudWatch: a metric-math alarm may use at most 10 metrics (``MetricStat`` queries)."""
+MAX_ALARM_QUERIES = 5
+"""graphworker's own budget per alarm, half CloudWatch's limit. Alarms on a dimensioned metric read
+its rolled-up total (see :mod:`framework.telemetry.catalog`) instead of one query per dimension
+value, so this holds however many error classes, codes or metrics the catalog grows to; defining
+an alarm over budget fails at import, long before a deploy would."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +51,17 @@ class Query:
     stat: str
     dimensions: tuple[tuple[str, str], ...] = ()
     id: str = "m"
+
+    def __post_init__(self) -> None:
+        metric = self.metric
+        if isinstance(metric, AwsMetric) or {k for k, _ in self.dimensions} == set(metric.dimensions):
+            return
+        if not self.dimensions and metric.rollup:
+            return  # the service-wide total, one query whatever the dimension values
+        raise ValueError(
+            f"an alarm query on {metric.name} must fix every one of its dimensions {metric.dimensions} or, "
+            "to read the total, use none on a metric with rollup=True in the catalog (enumerating "
+            "dimension values would grow with them, towards CloudWatch's 10-metric alarm limit)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,14 @@ class AlarmDef:
     """True: notifies the alarm topic itself. False: reaches an operator through the composite."""
     in_composite: bool = False
 
+    def __post_init__(self) -> None:
+        queries = self.signal.queries if isinstance(self.signal, Ratio) else (self.signal,)
+        if len(queries) > MAX_ALARM_QUERIES:
+            raise ValueError(f"alarm {self.key} uses {len(queries)} metric queries; the budget is "
+                             f"{MAX_ALARM_QUERIES} (CloudWatch allows {CLOUDWATCH_MAX_ALARM_METRICS})")
+        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
+            raise ValueError(f"alarm {self.key}: DatapointsToAlarm must be within 1..EvaluationPeriods")
+
     @property
     def window(self) -> str:
         """How many periods must breach, in words (e.g. ``3 of 5 periods of 60 s``)."""
@@ -135,11 +146,9 @@ class CompositeDef:
     pages: bool = True
 
 
-_ATTEMPTS = (
-    Query(m.GREMLIN_REQUEST_LATENCY, "SampleCount", (("Outcome", "ok"),), "attempts_ok"),
-    Query(m.GREMLIN_REQUEST_LATENCY, "SampleCount", (("Outcome", "error"),), "attempts_error"),
-)
-"""Every Gremlin request attempt records one latency sample, with Outcome ok or error."""
+_ATTEMPTS = (Query(m.GREMLIN_REQUEST_LATENCY, "SampleCount", (), "attempts"),)
+"""Every Gremlin request attempt records one latency sample (Outcome ok or error); the rolled-up
+SampleCount counts them all."""
 
 _LEVER = ("The first lever is the event source's MaximumConcurrency (template parameter): fewer "
           "concurrent writers mean fewer conflicts and less load.")
@@ -160,8 +169,7 @@ CONFLICT_RATE = AlarmDef(
 RETRY_RATE = AlarmDef(
     key="RetryRate", title="Retry rate", parameter="RetryRateAlarmPercent", default=10.0, unit="%",
     scope="function",
-    signal=Ratio(tuple(Query(m.GREMLIN_RETRIES, "Sum", (("ErrorClass", c),), f"retries_{c}")
-                       for c in retriable_error_classes()), _ATTEMPTS),
+    signal=Ratio((Query(m.GREMLIN_RETRIES, "Sum", (), "retries"),), _ATTEMPTS),
     in_composite=True,
     description=(
         "More than {threshold}% of this function's Gremlin request attempts were retried in "
@@ -175,8 +183,7 @@ RETRY_RATE = AlarmDef(
 THROTTLE_RATE = AlarmDef(
     key="ThrottleRate", title="Throttle rate", parameter="ThrottleRateAlarmPercent", default=1.0, unit="%",
     scope="function",
-    signal=Ratio(tuple(Query(m.GREMLIN_THROTTLES, "Sum", (("Code", c),), f"throttles_{i}")
-                       for i, c in enumerate(throttle_codes())), _ATTEMPTS),
+    signal=Ratio((Query(m.GREMLIN_THROTTLES, "Sum", (), "throttles"),), _ATTEMPTS),
     evaluation_periods=3, datapoints_to_alarm=2, in_composite=True,
     description=(
         "More than {threshold}% of this function's Gremlin request attempts were refused by Neptune "
@@ -213,12 +220,13 @@ DLQ_NOT_EMPTY = AlarmDef(
 )
 
 NEPTUNE_PENDING_REQUESTS = AlarmDef(
-    key="PendingRequests", title="Neptune pending requests", parameter="NeptunePendingRequestsAlarmRequests",
+    key="WriterPendingRequests", title="Neptune writer pending requests",
+    parameter="NeptunePendingRequestsAlarmRequests",
     default=10.0, unit="requests", scope="cluster",
     signal=Query(aws.NEPTUNE_PENDING, "Maximum"),
     in_composite=True,
     description=(
-        "More than {threshold} requests waited in Neptune's request queue in {window}: the "
+        "More than {threshold} requests waited in the Neptune writer's request queue in {window}: the "
         "writer is saturated and throttling comes next. Lower the event sources' MaximumConcurrency, "
         "scale the writer instance class up, and look for slow queries (Neptune slow-query log)."),
 )

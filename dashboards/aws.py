@@ -34,6 +34,8 @@ class AwsMetric:
     resource: Resource
     unit: str
     description: str
+    extra: tuple[tuple[str, str], ...] = ()
+    """Fixed dimensions besides the resource's, e.g. Neptune's ``Role=WRITER``."""
 
     @property
     def dimension(self) -> str:
@@ -42,8 +44,14 @@ class AwsMetric:
 
     @property
     def key(self) -> str:
-        """Unique among the metrics here: the same SQS metric is read on the queue and on the DLQ."""
-        return f"{self.namespace}:{self.name}:{self.resource}"
+        """Unique among the metrics here: the same SQS metric is read on the queue and on the DLQ,
+        the same Neptune metric on the writer and on the readers."""
+        return ":".join([self.namespace, self.name, self.resource, *(f"{k}={v}" for k, v in self.extra)])
+
+    @property
+    def label(self) -> str:
+        """The name with its fixed dimensions, for chart legends."""
+        return " ".join([self.name, *(v.lower() for _, v in self.extra)])
 
 
 SQS_VISIBLE = AwsMetric(
@@ -70,8 +78,14 @@ LAMBDA_THROTTLES = AwsMetric(
     "Invocations refused for lack of concurrency (account or reserved concurrency exhausted).")
 NEPTUNE_PENDING = AwsMetric(
     "AWS/Neptune", "MainRequestQueuePendingRequests", "cluster", "Count",
-    "Requests waiting in Neptune's input queue: the database's own back-pressure signal; Neptune "
-    "throttles once the queue is full.")
+    "Requests waiting in the writer instance's input queue: the database's own back-pressure signal; "
+    "Neptune throttles once the queue is full. Per role (DBClusterIdentifier, Role=WRITER): every "
+    "graphworker write goes to the writer, and an aggregate over all instances would let idle readers "
+    "hide it.", extra=(("Role", "WRITER"),))
+NEPTUNE_PENDING_READERS = AwsMetric(
+    "AWS/Neptune", "MainRequestQueuePendingRequests", "cluster", "Count",
+    "Requests waiting in the reader instances' input queues (Role=READER): only reads sent with "
+    "read=True go there.", extra=(("Role", "READER"),))
 NEPTUNE_CPU = AwsMetric(
     "AWS/Neptune", "CPUUtilization", "cluster", "Percent",
     "CPU of the Neptune instances.")
@@ -88,6 +102,7 @@ NEPTUNE_WEBSOCKETS = AwsMetric(
 AWS_METRICS: tuple[AwsMetric, ...] = (
     SQS_VISIBLE, SQS_IN_FLIGHT, SQS_OLDEST_AGE, DLQ_VISIBLE,
     LAMBDA_CONCURRENCY, LAMBDA_INVOCATIONS, LAMBDA_THROTTLES,
-    NEPTUNE_PENDING, NEPTUNE_CPU, NEPTUNE_GREMLIN_ERRORS, NEPTUNE_GREMLIN_RPS, NEPTUNE_WEBSOCKETS,
+    NEPTUNE_PENDING, NEPTUNE_PENDING_READERS, NEPTUNE_CPU, NEPTUNE_GREMLIN_ERRORS, NEPTUNE_GREMLIN_RPS,
+    NEPTUNE_WEBSOCKETS,
 )
 

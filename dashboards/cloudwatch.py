@@ -9,7 +9,8 @@
 graphworker's metrics are published per dimension set (``service`` plus the metric's own
 dimensions, e.g. ``Cause``), so dashboard lines use ``SEARCH`` over that exact schema: one line
 per function and dimension value, including values that appear only later. Alarms cannot use
-``SEARCH``; they name explicit dimension values (see :func:`dashboards.alarms.retriable_error_classes`).
+``SEARCH``: they read a metric's rolled-up total (``service`` only; see the catalog's ``rollup``)
+or name explicit dimension values, within :data:`dashboards.alarms.MAX_ALARM_QUERIES` queries.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _dimensions(query: Query, fn: FunctionDeployment | None) -> list[dict[str, A
         else:
             assert fn is not None
             value = fn.intrinsic(metric.resource)
-        return [{"Name": metric.dimension, "Value": value}]
+        return [{"Name": metric.dimension, "Value": value}, *({"Name": k, "Value": v} for k, v in metric.extra)]
     assert fn is not None
     dims = [{"Name": "service", "Value": fn.service}]
     dims.extend({"Name": k, "Value": v} for k, v in query.dimensions)
@@ -171,7 +172,8 @@ def _search(metric: MetricDef, stat: str) -> str:
 def _aws_metric_row(metric: AwsMetric, stat: str, fn: FunctionDeployment | None, label: str,
                     **extra: Any) -> list[Any]:
     value = f"${{{CLUSTER_PARAMETER}}}" if fn is None else fn.ref(metric.resource)
-    return [metric.namespace, metric.name, metric.dimension, value, {"stat": stat, "label": label, **extra}]
+    fixed = [part for pair in metric.extra for part in pair]
+    return [metric.namespace, metric.name, metric.dimension, value, *fixed, {"stat": stat, "label": label, **extra}]
 
 
 def _app_metric_row(query: Query, fn: FunctionDeployment, **options: Any) -> list[Any]:
@@ -191,7 +193,7 @@ def _widget_metrics(widget: Widget) -> list[list[Any]]:
                           "label": f"{line.metric.name} {line.stat}"}])
         elif isinstance(line, AwsLine):
             if line.metric.resource == "cluster":
-                rows.append(_aws_metric_row(line.metric, line.stat, None, f"{line.metric.name} {line.stat}"))
+                rows.append(_aws_metric_row(line.metric, line.stat, None, f"{line.metric.label} {line.stat}"))
             else:
                 for fn in FUNCTIONS:
                     rows.append(_aws_metric_row(line.metric, line.stat, fn,

@@ -117,7 +117,8 @@ SECTIONS: tuple[Section, ...] = (
     )),
     Section("Neptune", "The database's own view of the load: its queue, CPU, requests and errors.", (
         Widget("Neptune pending requests (MainRequestQueuePendingRequests)", "requests",
-               (AwsLine(aws.NEPTUNE_PENDING, "Maximum"),), (a.NEPTUNE_PENDING_REQUESTS,)),
+               (AwsLine(aws.NEPTUNE_PENDING, "Maximum"), AwsLine(aws.NEPTUNE_PENDING_READERS, "Maximum")),
+               (a.NEPTUNE_PENDING_REQUESTS,)),
         Widget("Neptune CPU", "%", (AwsLine(aws.NEPTUNE_CPU, "Maximum"),)),
         Widget("Neptune Gremlin requests/s and open WebSockets", "count",
                (AwsLine(aws.NEPTUNE_GREMLIN_RPS, "Average"), AwsLine(aws.NEPTUNE_WEBSOCKETS, "Maximum"))),

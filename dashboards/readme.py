@@ -46,7 +46,10 @@ def render_table() -> str:
 def render_metrics_table() -> str:
     lines = ["| metric | unit | dimensions | meaning |", "| --- | --- | --- | --- |"]
     for m in CATALOG:
-        lines.append(f"| `{m.name}` | {m.unit} | {', '.join(m.dimensions) or '-'} | {m.description} |")
+        dims = ", ".join(m.dimensions) or "-"
+        if m.rollup:
+            dims += " (and rolled up: service only)"
+        lines.append(f"| `{m.name}` | {m.unit} | {dims} | {m.description} |")
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ import asyncio
 import random
 import ssl
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from opentelemetry import trace
@@ -39,10 +39,12 @@ from .errors import (
 )
 from .protocol import GremlinProtocol
 from .retry import RetryBudget, RetryPolicy, call_with_retries
-from .signing import CredentialSource, HandshakeSigner
 from .telemetry import Telemetry
 from .telemetry import catalog as m
 from .transport import WebSocketTransport, trace_config
+
+if TYPE_CHECKING:
+    from .signing import CredentialSource, HandshakeSigner
 
 DB_SYSTEM = "aws.neptune"
 
@@ -55,6 +57,15 @@ def summarize(bytecode: Any) -> str:
         if name not in names:
             names.append(name)
     return " ".join(names[:6]) or "traversal"
+
+
+def _iam_signer(config: GraphConfig, credentials: CredentialSource | None) -> HandshakeSigner | None:
+    """The SigV4 signer when IAM auth is on; the signing module is imported only then (cold start)."""
+    if not config.use_iam:
+        return None
+    from .signing import HandshakeSigner
+
+    return HandshakeSigner(config.region or "", credentials)
 
 
 class GraphClient:
@@ -70,7 +81,7 @@ class GraphClient:
         self.reader_endpoint: Endpoint | None = (
             self._rng.choice(config.reader_endpoints) if config.reader_endpoints else None
         )
-        self._signer = HandshakeSigner(config.region or "", credentials) if config.use_iam else None
+        self._signer = _iam_signer(config, credentials)
         self._protocol = GremlinProtocol(config.serializer)
         self._policy = RetryPolicy(
             max_attempts=config.max_attempts, max_time_s=config.retry_max_time_s,

@@ -5,22 +5,26 @@ Why here and timed: with IAM auth on, every connect must carry ``Authorization``
 execution role's credentials. The first signing in an execution context pays for credential
 resolution and key derivation (a cold-start cost worth seeing); every reconnect re-signs with
 current credentials, and a handshake refused with 403 triggers one forced refresh.
+
+Why so little is imported: this module is imported by the client whether or not IAM is on, and a
+Lambda cold start pays for every import. Signing itself is :mod:`framework.sigv4` (stdlib only).
+Credentials come from the standard AWS provider chain, whose first link is the environment
+(``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``, which is where Lambda puts
+the execution role's credentials): read directly, without botocore. Only when the environment
+has no credentials (a laptop with a profile, a container or instance role, web identity) is
+aiobotocore imported to walk the rest of the chain.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
-
-from aiobotocore.session import get_session
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from botocore.exceptions import BotoCoreError
 
 from .errors import ConfigError
+from .sigv4 import SigV4Signer
 
 SERVICE = "neptune-db"
 
@@ -38,18 +42,43 @@ class CredentialSource(Protocol):
     async def get(self, *, refresh: bool = False) -> FrozenCredentials: ...
 
 
-class ProviderChainCredentials:
-    """The standard AWS provider chain (env vars, web identity, container, instance), via aiobotocore.
+def environment_credentials(env: Mapping[str, str] | None = None) -> FrozenCredentials | None:
+    """Credentials from the environment variables, as the provider chain's first link reads them
+    (``AWS_SECURITY_TOKEN`` is the legacy name of the session token); None when absent."""
+    env = os.environ if env is None else env
+    key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    if not key or not secret:
+        return None
+    return FrozenCredentials(key, secret, env.get("AWS_SESSION_TOKEN") or env.get("AWS_SECURITY_TOKEN") or None)
 
-    Resolved once per execution context and cached (aiobotocore refreshes temporary credentials
-    before they expire); ``refresh=True`` resolves the chain again from scratch.
+
+class ProviderChainCredentials:
+    """The standard AWS provider chain (env vars, web identity, container, instance).
+
+    Resolved once per execution context and cached; ``refresh=True`` resolves the chain again
+    from scratch. Environment credentials are read directly (no SDK import: the Lambda case).
+    Otherwise the rest of the chain is resolved through aiobotocore, imported then, which also
+    refreshes temporary credentials before they expire.
     """
 
     def __init__(self) -> None:
+        self._from_env: FrozenCredentials | None = None
         self._resolved: Any = None
 
     async def get(self, *, refresh: bool = False) -> FrozenCredentials:
-        if refresh or self._resolved is None:
+        if refresh:
+            self._from_env = self._resolved = None
+        if self._from_env is None and self._resolved is None:
+            self._from_env = environment_credentials()
+        if self._from_env is not None:
+            return self._from_env
+        return await self._from_sdk_chain()
+
+    async def _from_sdk_chain(self) -> FrozenCredentials:
+        from aiobotocore.session import get_session  # the rest of the chain: only when env has none
+        from botocore.exceptions import BotoCoreError
+
+        if self._resolved is None:
             try:
                 self._resolved = await get_session().get_credentials()
             except BotoCoreError as exc:
@@ -75,19 +104,14 @@ class HandshakeSigner:
     def __init__(self, region: str, credentials: CredentialSource | None = None) -> None:
         self.region = region
         self.credentials = credentials or ProviderChainCredentials()
+        self._sigv4 = SigV4Signer(SERVICE, region)
         self._signed_before = False
 
     async def sign(self, url: str, *, refresh: bool = False) -> SignedHandshake:
         """Headers for the handshake to ``url`` (ws:// or wss://); timed, cold start flagged."""
         started = time.perf_counter()
         creds = await self.credentials.get(refresh=refresh)
-        parts = urlsplit(url)
-        http_url = urlunsplit(("https" if parts.scheme == "wss" else "http", parts.netloc, parts.path or "/",
-                               parts.query, ""))
-        request = AWSRequest(method="GET", url=http_url, data=None)
-        SigV4Auth(Credentials(creds.access_key, creds.secret_key, creds.token), SERVICE, self.region).add_auth(
-            request)
-        headers = {k: str(v) for k, v in request.headers.items()}
+        headers = self._sigv4.headers("GET", url, creds.access_key, creds.secret_key, creds.token)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         cold = not self._signed_before
         self._signed_before = True

@@ -1,43 +1,72 @@
-"""Suite-wide test options: the real-browser tests and how they run without a browser.
+"""Suite-wide test options: the tests that need a tool a fresh machine may lack, and how they run.
 
-Tests marked ``chromium`` drive Debian's headless Chromium. Where it is not installed they are
-skipped with a message saying how to run them (``apt-get install -y chromium``), so the README's
-test command passes on a fresh machine; with ``GRAPHWORKER_REQUIRE_CHROMIUM=1`` (``.ci/run``
-sets it after installing Chromium) a missing browser is a failure instead, so CI can never
-quietly skip them.
+Tests marked ``chromium`` drive Debian's headless Chromium; tests marked ``sam`` run the AWS SAM
+CLI (``sam build``, the PyPI package ``aws-sam-cli``). Where the tool is not installed they are
+skipped with a message saying how to run them, so the README's test command passes on a fresh
+machine; with ``GRAPHWORKER_REQUIRE_CHROMIUM=1`` / ``GRAPHWORKER_REQUIRE_SAM=1`` (``.ci/run`` sets
+both after installing the tools) a missing tool is a failure instead, so CI can never quietly
+skip them.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 REQUIRE_CHROMIUM = "GRAPHWORKER_REQUIRE_CHROMIUM"
+REQUIRE_SAM = "GRAPHWORKER_REQUIRE_SAM"
 HOW_TO = ("Chromium is not installed: these real-browser tests were skipped. To run them, install "
           "Debian's chromium (sudo apt-get install -y chromium) and run "
           "`GRAPHWORKER_REQUIRE_CHROMIUM=1 .venv/bin/pytest -m chromium`.")
+SAM_HOW_TO = ("The AWS SAM CLI is not installed: the sam build tests were skipped. To run them, install it in "
+              "a venv of its own (python3 -m venv .venv-sam && .venv-sam/bin/pip install aws-sam-cli) and run "
+              "`GRAPHWORKER_REQUIRE_SAM=1 .venv/bin/pytest -m sam`.")
 
 
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def sam_path() -> str | None:
+    """``sam`` on PATH, else the one ``.ci/run`` installs in ``.venv-sam``."""
+    local = ROOT / ".venv-sam" / "bin" / "sam"
+    return shutil.which("sam") or (str(local) if local.exists() else None)
+
+
+@dataclass(frozen=True)
+class Tool:
+    marker: str
+    find: Callable[[], str | None]
+    require: str
+    how_to: str
+
+
+TOOLS = (Tool("chromium", chromium_path, REQUIRE_CHROMIUM, HOW_TO), Tool("sam", sam_path, REQUIRE_SAM, SAM_HOW_TO))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chromium: needs headless Chromium (Debian's chromium package)")
+    config.addinivalue_line("markers", "sam: needs the AWS SAM CLI (PyPI aws-sam-cli)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if chromium_path() is not None or os.environ.get(REQUIRE_CHROMIUM) == "1":
-        return  # present, or required: a missing browser then fails inside the test
-    skip = pytest.mark.skip(reason=HOW_TO)
-    for item in items:
-        if "chromium" in item.keywords:
-            item.add_marker(skip)
+    for tool in TOOLS:
+        if tool.find() is not None or os.environ.get(tool.require) == "1":
+            continue  # present, or required: a missing tool then fails inside the test
+        skip = pytest.mark.skip(reason=tool.how_to)
+        for item in items:
+            if tool.marker in item.keywords:
+                item.add_marker(skip)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if HOW_TO in str(r.longrepr)]
-    if skipped:
-        terminalreporter.write_line(f"{len(skipped)} real-browser test(s) skipped. {HOW_TO}", yellow=True)
+    for tool in TOOLS:
+        skipped = [r for r in terminalreporter.stats.get("skipped", []) if tool.how_to in str(r.longrepr)]
+        if skipped:
+            terminalreporter.write_line(f"{len(skipped)} {tool.marker} test(s) skipped. {tool.how_to}", yellow=True)

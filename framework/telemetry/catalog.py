@@ -4,7 +4,11 @@ Why one catalog: code emits metrics only through these definitions, the CloudWat
 and alarms are generated from them, and the docs list them from here, so a metric name is typed
 exactly once and a test can prove the dashboard and the code never drift apart.
 
-Every metric also carries the Powertools ``service`` dimension.
+Every metric also carries the Powertools ``service`` dimension. A metric marked ``rollup`` is
+published twice from the same data points: with its own dimensions (``service`` + e.g.
+``ErrorClass``) and with ``service`` alone. Why: a CloudWatch alarm cannot ``SEARCH`` and allows
+10 metrics, so an alarm on "all retries" must not add one query per error class (a new class
+would break the deploy); it reads the rolled-up total, one query whatever the classes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class MetricDef:
     unit: str
     dimensions: tuple[str, ...]
     description: str
+    rollup: bool = False
+    """Also published with ``service`` as its only dimension (the total over its own dimensions)."""
 
 
 GREMLIN_CONNECTS = MetricDef(
@@ -43,7 +49,7 @@ GREMLIN_RECONNECTS = MetricDef(
     "timeout, protocol, read_only, empty_response, credentials (403 at the handshake).")
 GREMLIN_RETRIES = MetricDef(
     "GremlinRetries", "Count", ("ErrorClass",),
-    "Requests retried, by error class (conflict, connection, read_only, throttled, ...).")
+    "Requests retried, by error class (conflict, connection, read_only, throttled, ...).", rollup=True)
 CONCURRENT_MODIFICATIONS = MetricDef(
     "ConcurrentModificationConflicts", "Count", (),
     "ConcurrentModificationException responses: concurrent writes to the same elements.")
@@ -52,10 +58,11 @@ READ_ONLY_VIOLATIONS = MetricDef(
     "ReadOnlyViolationException responses: writes that reached a reader or a failed-over writer.")
 GREMLIN_THROTTLES = MetricDef(
     "GremlinThrottles", "Count", ("Code",),
-    "Back-pressure responses (ThrottlingException, TimeLimitExceeded, MemoryLimitExceeded, ...).")
+    "Back-pressure responses (ThrottlingException, TimeLimitExceeded, MemoryLimitExceeded, ...).", rollup=True)
 GREMLIN_REQUEST_LATENCY = MetricDef(
     "GremlinRequestLatency", "Milliseconds", ("Outcome",),
-    "One Gremlin request attempt, send to last response frame (Outcome: ok or error).")
+    "One Gremlin request attempt, send to last response frame (Outcome: ok or error); its SampleCount "
+    "is the number of request attempts.", rollup=True)
 GREMLIN_REQUEST_SIZE = MetricDef(
     "GremlinRequestSize", "Bytes", (),
     "Serialized size of each Gremlin request.")

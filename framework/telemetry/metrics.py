@@ -6,6 +6,10 @@ point would multiply log volume; instead points are grouped by dimension set and
 flushed as one Powertools-serialized EMF blob at the end of an invocation (or when a metric
 reaches EMF's 100-values limit). Writes go to stdout by default, where Lambda ships them to
 CloudWatch Logs and CloudWatch extracts the metrics.
+
+A ``rollup`` metric (see :mod:`.catalog`) is written in a blob of its own whose EMF directive
+lists two dimension sets, its own and ``service`` alone: CloudWatch then extracts the same values
+under both, which gives alarms a total in one query at no extra log volume.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ _EMF_MAX_VALUES = 99
 value, which would bypass this sink's stream, so groups are flushed one value earlier."""
 
 
+_GroupKey = tuple[tuple[tuple[str, str], ...], bool]
+"""(dimension name/value pairs, rollup): one EMF blob per key."""
+
+
 class MetricsSink:
     """Collects catalog metrics; :meth:`flush` writes one EMF line per dimension set."""
 
@@ -32,13 +40,13 @@ class MetricsSink:
         self.namespace = namespace or os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or NAMESPACE_DEFAULT
         self.service = service or os.environ.get("POWERTOOLS_SERVICE_NAME") or "graphworker"
         self._stream = stream
-        self._groups: dict[tuple[tuple[str, str], ...], dict[str, tuple[MetricDef, list[float]]]] = {}
+        self._groups: dict[_GroupKey, dict[str, tuple[MetricDef, list[float]]]] = {}
 
     def add(self, metric: MetricDef, value: float, **dimensions: str) -> None:
         """Record one data point; ``dimensions`` must be exactly the catalog's for ``metric``."""
         if set(dimensions) != set(metric.dimensions):
             raise ValueError(f"{metric.name} takes dimensions {metric.dimensions}, got {tuple(dimensions)}")
-        key = tuple(sorted((k, str(v)) for k, v in dimensions.items()))
+        key = (tuple(sorted((k, str(v)) for k, v in dimensions.items())), metric.rollup)
         group = self._groups.setdefault(key, {})
         _, values = group.setdefault(metric.name, (metric, []))
         values.append(float(value))
@@ -56,18 +64,22 @@ class MetricsSink:
             self._flush_group(key)
         return len(keys)
 
-    def _flush_group(self, key: tuple[tuple[str, str], ...]) -> None:
+    def _flush_group(self, key: _GroupKey) -> None:
         group = self._groups.pop(key, None)
         if not group:
             return
+        dimensions, rollup = key
         emf = EphemeralMetrics(namespace=self.namespace, service=self.service)
-        for name, value in key:
+        for name, value in dimensions:
             emf.add_dimension(name, value)
         for metric, values in group.values():
             unit = MetricUnit[metric.unit]
             for v in values:
                 emf.add_metric(metric.name, unit, v)
         blob = emf.serialize_metric_set()
+        if rollup and dimensions:
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                directive["Dimensions"].append(["service"])
         stream = self._stream or sys.stdout
         stream.write(json.dumps(blob, separators=(",", ":")) + "\n")
         stream.flush()

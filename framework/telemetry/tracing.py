@@ -5,19 +5,24 @@ must be chosen without code changes: OTLP when ``OTEL_TRACES_EXPORTER=otlp`` or 
 ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`` is set (the ADOT collector layer listens on
 localhost:4318), ``console`` for local debugging, none by default (spans are still created, so
 trace context propagates, but nothing is exported). Tests inject their own tracer instead.
+
+Why the SDK is imported inside :func:`configure_tracing`: with no exporter configured (the
+default) the API's tracer is all that runs, and a Lambda cold start should not pay for the SDK,
+let alone an exporter it does not use. The OTLP exporter is imported only with ``otlp``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 TRACER_NAME = "graphworker"
 
@@ -51,6 +56,10 @@ def configure_tracing(env: Mapping[str, str] | None = None, service: str | None 
     name = exporter_name(env)
     if name == "none":
         return None
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
     service = service or env.get("OTEL_SERVICE_NAME") or env.get("POWERTOOLS_SERVICE_NAME") or "graphworker"
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if name == "otlp":

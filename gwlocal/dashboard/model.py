@@ -255,12 +255,13 @@ LOCAL_SOURCES: dict[str, SourceFn] = {
     aws.NEPTUNE_GREMLIN_RPS.key: lambda run, tl, stat: [Series(
         "local endpoint GremlinRequestsPerSec", tl.bucketed(_deltas(_requests_total(run), per_second=True), stat))],
 }
-"""AWS metric -> its local stand-in. Not here (no local equivalent): Neptune CPUUtilization,
+"""AWS metric -> its local stand-in. Not here (no local equivalent): Neptune CPUUtilization, the
+readers' MainRequestQueuePendingRequests (the local endpoint is one writer playing the cluster),
 Lambda Throttles (the local runner never refuses an invocation)."""
 
 
 def no_local_source(metric: AwsMetric) -> str:
-    return f"{metric.namespace} {metric.name}: no local equivalent"
+    return f"{metric.namespace} {metric.label}: no local equivalent"
 
 
 # ------------------------------------------------------------------------------------- building
@@ -277,9 +278,13 @@ class _Builder:
 
     # -- graphworker metrics
     def app_series(self, metric: MetricDef, stat: str) -> list[Series]:
+        """One series per function and dimension value: the dashboard's SEARCH over the metric's exact
+        dimension set (a rollup metric's service-only copy is a different dimension set)."""
         groups: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = defaultdict(list)
+        schema = {"service", *metric.dimensions}
         for point in self.by_metric.get(metric.name, []):
-            groups[point.dimensions].extend((point.t, v) for v in point.values)
+            if {k for k, _ in point.dimensions} == schema:
+                groups[point.dimensions].extend((point.t, v) for v in point.values)
         out = []
         for dims, samples in sorted(groups.items()):
             parts = [f"{k}={v}" for k, v in dims if k in metric.dimensions]
@@ -290,8 +295,12 @@ class _Builder:
         return out
 
     def query_values(self, query: Query, service: str) -> Values:
+        """The query's values as CloudWatch resolves it: exactly its dimension set (``service`` plus
+        the query's own, so a rollup query reads the service-only copy), with its values."""
+        wanted = (("service", service), *query.dimensions)
+        schema = {k for k, _ in wanted}
         samples = [(p.t, v) for p in self.by_metric.get(query.metric.name, [])
-                   if p.dimension("service") == service and all(p.dimension(k) == val for k, val in query.dimensions)
+                   if {k for k, _ in p.dimensions} == schema and all(p.dimension(k) == val for k, val in wanted)
                    for v in p.values]
         return self.tl.bucketed(samples, query.stat)
 

@@ -203,8 +203,21 @@ def test_the_required_alarms_exist(template):
 def test_ratio_alarm_expression():
     ratio = a.CONFLICT_RATE.signal
     assert isinstance(ratio, a.Ratio)
-    assert ratio.expression("f0_") == ("IF((FILL(f0_attempts_ok, 0) + FILL(f0_attempts_error, 0)) > 0, "
-                                       "100 * (FILL(f0_conflicts, 0)) / (FILL(f0_attempts_ok, 0) + "
-                                       "FILL(f0_attempts_error, 0)), 0)")
-    assert a.retriable_error_classes() == ("conflict", "connection", "credentials", "empty_response", "read_only",
-                                           "throttled", "transient")
+    assert ratio.expression("f0_") == ("IF((FILL(f0_attempts, 0)) > 0, 100 * (FILL(f0_conflicts, 0)) / "
+                                       "(FILL(f0_attempts, 0)), 0)")
+
+
+def test_alarm_queries_cannot_enumerate_dimension_values():
+    """An alarm adding one query per error class would break the deploy at the 11th class: the
+    definitions refuse it, and the budget (half CloudWatch's limit) is checked as alarms are made."""
+    with pytest.raises(ValueError, match="rollup"):
+        a.Query(BY_NAME["GremlinRequestFailures"], "Sum")  # dimensioned, not rolled up
+    a.Query(BY_NAME["GremlinRetries"], "Sum")  # rolled up: the total in one query
+    a.Query(BY_NAME["GremlinRetries"], "Sum", (("ErrorClass", "conflict"),))  # one fixed value
+    many = a.Ratio(tuple(a.Query(BY_NAME["GremlinRetries"], "Sum", (("ErrorClass", str(i)),), f"r{i}")
+                         for i in range(a.MAX_ALARM_QUERIES)), (a.Query(BY_NAME["GremlinRequestLatency"],
+                                                                        "SampleCount"),))
+    with pytest.raises(ValueError, match="budget"):
+        a.AlarmDef(key="K", title="t", parameter="P", default=1.0, unit="%", scope="function", signal=many,
+                   description="d")
+    assert a.MAX_ALARM_QUERIES * 2 <= a.CLOUDWATCH_MAX_ALARM_METRICS

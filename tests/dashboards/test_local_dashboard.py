@@ -10,6 +10,7 @@ import pytest
 from dashboards import alarms as a
 from dashboards.alarms import Thresholds
 from dashboards.layout import widgets
+from framework.telemetry.catalog import BY_NAME
 from gwlocal.cli import main
 from gwlocal.dashboard import render_dashboard
 from gwlocal.dashboard.model import Timeline, apply_stat, build_dashboard
@@ -133,7 +134,9 @@ def test_statistics():
 
 
 def _emf(t: float, name: str, values: list[float], **dims: str) -> str:
-    directive = {"Namespace": "graphworker", "Dimensions": [["service", *dims]],
+    """An EMF line as MetricsSink writes it (a rollup metric also under ``service`` alone)."""
+    rollup = [["service"]] if dims and BY_NAME[name].rollup else []
+    directive = {"Namespace": "graphworker", "Dimensions": [["service", *dims], *rollup],
                  "Metrics": [{"Name": name, "Unit": "Count"}]}
     return json.dumps({"_aws": {"Timestamp": int(t * 1000), "CloudWatchMetrics": [directive]},
                        "service": "svc", **dims, name: values})

@@ -31,8 +31,11 @@ from framework.worker_config import WorkerConfig
 
 from .framework_scan import ROOT, env_like_constants, env_reads
 
-SET_BY_LAMBDA = {"AWS_REGION", "AWS_DEFAULT_REGION"}
-"""Read by the framework, set by the Lambda runtime (and reserved: a template may not set them)."""
+SET_BY_LAMBDA = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+"""Read by the framework, set by the Lambda runtime (and reserved: a template may not set them);
+the credentials are the execution role's, which IAM signing reads from the environment."""
+LEGACY_FALLBACKS = {"AWS_SECURITY_TOKEN"}
+"""Read only when set, as the AWS provider chain does (the session token's legacy name)."""
 LAMBDA_RESERVED = SET_BY_LAMBDA | {
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
@@ -122,7 +125,7 @@ def test_the_scanner_sees_every_reader():
 def test_every_variable_the_framework_reads_is_set_for_each_function(template, fn):
     env = function_env(template, fn.logical_id)
     missing = {var: sorted(where) for var, where in env_reads().items()
-               if var not in env and var not in SET_BY_LAMBDA}
+               if var not in env and var not in SET_BY_LAMBDA | LEGACY_FALLBACKS}
     assert not missing, f"{fn.logical_id} does not set (read at): {missing}"
     assert not set(env) & LAMBDA_RESERVED, "reserved Lambda variables must not be set by the template"
 
@@ -158,7 +161,7 @@ def test_function_handler_service_and_event_source(template, fn):
     env = function_env(template, fn.logical_id)
     assert env["POWERTOOLS_SERVICE_NAME"] == env["OTEL_SERVICE_NAME"] == fn.service
     globals_ = template["Globals"]["Function"]
-    assert globals_["Runtime"] == "python3.11" and globals_["CodeUri"] == "."
+    assert globals_["Runtime"] == "python3.11" and globals_["CodeUri"] == "deploy/function"
     (event,) = props["Events"].values()
     assert event["Type"] == "SQS"
     source = event["Properties"]
@@ -193,18 +196,6 @@ def test_visibility_table_covers_every_allowed_parameter_value(template):
             assert 6 * t + w <= visibility <= 43_200  # AWS guidance; SQS maximum (12 h)
 
 
-def test_neptune_iam_policy_is_conditional_and_scoped(template):
-    policy = template["Resources"]["NeptuneDataAccessPolicy"]
-    assert policy["Condition"] == "UseIamAuth"
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert set(statement["Action"]) == {"neptune-db:connect", "neptune-db:ReadDataViaQuery",
-                                        "neptune-db:WriteDataViaQuery", "neptune-db:DeleteDataViaQuery"}
-    assert "${NeptuneClusterResourceId}/*" in statement["Resource"]["Fn::Sub"]
-    for fn in FUNCTIONS:
-        policies = template["Resources"][fn.logical_id]["Properties"]["Policies"]
-        assert {"Fn::If": ["UseIamAuth", {"Ref": "NeptuneDataAccessPolicy"}, {"Ref": "AWS::NoValue"}]} in policies
-
-
 def test_vpc_and_security_groups(template):
     vpc = template["Globals"]["Function"]["VpcConfig"]
     assert vpc == {"SubnetIds": {"Ref": "VpcSubnetIds"}, "SecurityGroupIds": [{"Ref": "WorkerSecurityGroup"}]}
@@ -215,15 +206,15 @@ def test_vpc_and_security_groups(template):
 
 
 def test_optional_adot_layer(template):
-    assert template["Globals"]["Function"]["Layers"] == {
-        "Fn::If": ["HasAdotLayer", [{"Ref": "AdotLayerArn"}], {"Ref": "AWS::NoValue"}]}
+    assert template["Globals"]["Function"]["Layers"] == [
+        {"Ref": "DependenciesLayer"}, {"Fn::If": ["HasAdotLayer", {"Ref": "AdotLayerArn"}, {"Ref": "AWS::NoValue"}]}]
     assert template["Parameters"]["AdotLayerArn"]["Default"] == ""
 
 
 def test_requirements_txt_is_the_runtime_dependencies():
-    """``sam build`` installs requirements.txt; it must be exactly pyproject's dependencies."""
+    """``sam build`` installs the layer's requirements.txt; it must be exactly pyproject's dependencies."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+    lines = [line.strip() for line in (ROOT / "deploy" / "layer" / "requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
     assert lines == project["dependencies"]
     assert not any(dep.startswith("matplotlib") for dep in lines)

@@ -1,4 +1,4 @@
-"""IAM signing against the local endpoint in IAM mode, with the real aiobotocore provider chain.
+"""IAM signing against the local endpoint in IAM mode, with the real provider chain (env link).
 
 Credentials come from environment variables (the first link of the standard provider chain);
 config and shared-credentials files are pointed at empty files so nothing on the machine
