@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from opentelemetry.trace import Status, StatusCode
 
 from .batching import Element, chunk
-from .traversals import request_traversal
 from .client import GraphClient
 from .errors import (
     AuthError,
@@ -37,6 +36,7 @@ from .errors import (
     TransientError,
 )
 from .telemetry import catalog as m
+from .traversals import request_traversal
 from .versions import late_delete_token, stale_token
 
 

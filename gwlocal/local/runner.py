@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from framework.client import GraphClient
 from framework.config import GraphConfig
 from framework.telemetry import Telemetry
-from framework.upserts import Vertex
+from framework.upserts import Edge, Vertex
 from framework.worker import MessageFailed
 
 from ..gremlin_server.control import AsyncControlClient
@@ -253,8 +253,10 @@ class LocalRun:
                 self.poison_bodies.add(body)
                 continue
             for u in upserts:
-                expected.add(("vertex", u.id, u.label) if isinstance(u, Vertex)
-                             else ("edge", u.edge_id, u.label, u.from_id, u.to_id))
+                if isinstance(u, Vertex):
+                    expected.add(("vertex", u.id, u.label))
+                elif isinstance(u, Edge):
+                    expected.add(("edge", u.edge_id, u.label, u.from_id, u.to_id))
         client = GraphClient(config, telemetry=telemetry)
         try:
             vertices = await client.submit(_g.V().project("id", "label").by(T.id).by(T.label), read=True)

@@ -60,7 +60,8 @@ def test_same_widgets_as_cloudwatch_and_every_local_stand_in_has_data(rendered):
     # for good (retries exhausted) depends on timing.
     assert {"SigV4 signing time, cold vs warm (by ColdStart)", "Neptune CPU"} <= empty
     assert empty <= {"SigV4 signing time, cold vs warm (by ColdStart)", "Neptune CPU",
-                     "Requests failed for good (by ErrorClass)"}
+                     "Requests failed for good (by ErrorClass)",
+                     "Delivery order: stale writes skipped, deletes, late deletes (by Kind)"}
     concurrency = chart(rendered, "Lambda concurrency")
     peak = max(v for s in concurrency.series if "ConcurrentExecutions" in s.label for v in s.values if v is not None)
     assert peak == 3  # three execution contexts worked at once

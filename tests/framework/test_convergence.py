@@ -248,7 +248,7 @@ def test_merge_rule_validation():
     with pytest.raises(Exception, match="only vertex properties"):
         Edge("L", "a", "b", {"tags": AddToSet("x")}).validate()
     with pytest.raises(Exception, match="timezone-aware"):
-        Vertex("a", "U", {"seen": KeepMax(dt.datetime(2026, 1, 1))}).validate()  # noqa: DTZ001
+        Vertex("a", "U", {"seen": KeepMax(dt.datetime(2026, 1, 1))}).validate()
     with pytest.raises(Exception, match="reserved"):
         Vertex("gw:tombstone:v:x", "U").validate()
     with pytest.raises(Exception, match="reserved"):

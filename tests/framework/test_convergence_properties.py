@@ -36,7 +36,6 @@ from framework.worker_config import WorkerConfig
 from gwlocal.gremlin_server.thread import EndpointThread
 from gwlocal.lambda_events import LocalLambdaContext, sqs_event, sqs_record
 
-
 VERTICES = ["a", "b"]
 EDGES = [("a", "b"), ("b", "a")]
 """Few elements, so histories revisit them: deletes, recreations and late copies collide often."""
