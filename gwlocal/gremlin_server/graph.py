@@ -59,9 +59,13 @@ def constraint_violation(message: str) -> NeptuneError:
 # --------------------------------------------------------------------------- records
 @dataclass(eq=False, slots=True)
 class VertexPropertyRecord:
-    """One value of a (possibly multi-valued) vertex property; identity-hashed."""
+    """One value of a (possibly multi-valued) vertex property; identity-hashed.
 
-    id: str
+    Its id is a number, as on Neptune ("vertex property IDs ... show up as positive or negative
+    numbers"): the store numbers them in creation order.
+    """
+
+    id: int
     key: str
     value: Any
     vertex: VertexRecord
@@ -106,18 +110,33 @@ def validate_id(element: str, element_id: object) -> str:
     return element_id
 
 
+HIDDEN_PREFIX = "~"
+"""TinkerPop's ``Graph.Hidden`` prefix: such keys and labels are system names (``~id``, ``~label``)."""
+
+
 def validate_label(label: object) -> str:
     if not isinstance(label, str):
         raise invalid_parameter(f"Label must be a String, got {type(label).__name__} {label!r}")
     if not label:
-        raise invalid_parameter("Label must not be empty")
+        raise invalid_parameter("Label can not be empty")
+    if label.startswith(HIDDEN_PREFIX):
+        raise invalid_parameter(f"Label can not be a hidden key: {label}")
     return label
+
+
+def validate_key(key: object) -> str:
+    """TinkerPop's ``ElementHelper.validateProperty`` key rules (with its messages)."""
+    if not isinstance(key, str) or not key:
+        raise invalid_parameter(
+            "Property key can not be empty" if key == "" else f"Property key must be a non-empty String, got {key!r}")
+    if key.startswith(HIDDEN_PREFIX):
+        raise invalid_parameter(f"Property key can not be a hidden key: {key}")
+    return key
 
 
 def validate_property(key: object, value: object) -> None:
     """Neptune's property value types: String, Boolean, integers (64-bit), Float/Double, Date."""
-    if not isinstance(key, str) or not key:
-        raise invalid_parameter(f"Property key must be a non-empty String, got {key!r}")
+    validate_key(key)
     if isinstance(value, bool | str | float | datetime.datetime):
         return
     if isinstance(value, int):
@@ -160,6 +179,7 @@ class GraphStore:
         self._locks: dict[LockKey, str] = {}
         self._open: dict[str, Transaction] = {}
         self._seq = itertools.count()
+        self._property_ids = itertools.count(1)
         # Guards the lock table and structural changes when the server runs requests on threads.
         self.mutex = threading.RLock()
 
@@ -228,6 +248,7 @@ class GraphStore:
             self._vertices.clear()
             self._edges.clear()
             self._seq = itertools.count()
+            self._property_ids = itertools.count(1)
             if seed is not None:
                 self.rng.seed(seed)
 
@@ -383,6 +404,25 @@ class Transaction:
         self._log(lambda: self.store._delete_vertex(v))
         return v
 
+    def add_vertex_labels(self, v: VertexRecord, label: object) -> VertexRecord:
+        """Neptune's ``addV`` on an existing id: a label the vertex lacks is added (``a`` + ``b`` gives
+        ``a::b``); when it has every label already, the id is a duplicate (ConstraintViolation)."""
+        label = validate_label(label)
+        have = v.label.split("::")
+        new = [part for part in dict.fromkeys(label.split("::")) if part not in have]
+        if not new:
+            raise constraint_violation(f"Vertex with id '{v.id}' already exists")
+        self._write(("v", v.id))
+        self._require_live(v)
+        old = v.label
+        v.label = "::".join([*have, *new])
+
+        def undo() -> None:
+            v.label = old
+
+        self._log(undo)
+        return v
+
     def remove_vertex(self, v: VertexRecord) -> None:
         """Drop a vertex and its incident edges (each edge drop locks its endpoints too)."""
         self._write(("v", v.id))
@@ -415,7 +455,7 @@ class Transaction:
             # Keep the key's position among the vertex's keys: replace, don't re-append.
             for vp in list(existing):
                 self._remove_value(vp, keep_key=True)
-        vp = VertexPropertyRecord(self.store.new_id(), key, value, v)
+        vp = VertexPropertyRecord(next(self.store._property_ids), key, value, v)
         values = v.properties.setdefault(key, [])
         values.append(vp)
 

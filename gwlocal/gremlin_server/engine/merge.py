@@ -28,11 +28,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from aenum import Enum
 from gremlin_python.process.traversal import Bytecode, Cardinality, Direction, Merge, T
 from gremlin_python.structure.graph import Vertex
 
-from ..graph import EdgeRecord, GraphStore, VertexRecord
-from .elements import label_matches, property_values
+from ..graph import EdgeRecord, GraphStore, VertexRecord, validate_key, validate_label
+from ..wire.tokens import wire_name
+from .elements import is_element, label_matches, property_values
 from .failures import constraint_violation, invalid_parameter, malformed
 from .pipeline import Build, Pipeline, Step
 from .steps_mutate import DEFAULT_CARDINALITY, CardValue, cardinality_value, check_cardinality
@@ -76,6 +78,9 @@ class MergeStep(Step):
         self.is_start = is_start
         self.options: dict[Merge, dict[Any, Any] | Pipeline | None] = {}
         self.option_cardinality: dict[Merge, Cardinality] = {}
+        self._constant: dict[Any, dict[Any, Any]] = {}
+        """Constant maps (the argument, onCreate, onMatch), normalised once; never mutated."""
+        self._validated: set[Any] = set()
 
     @property
     def allowed_options(self) -> tuple[Merge, ...]:
@@ -94,8 +99,17 @@ class MergeStep(Step):
 
     def _option_map(self, ctx: Context, token: Merge, t: Traverser, what: str) -> dict[Any, Any]:
         """An onCreate/onMatch map; ``option(token, Map, Cardinality)`` gives its plain String-keyed
-        values that cardinality (values already wrapped, e.g. ``single(x)``, keep theirs)."""
-        m = self._materialise(ctx, self.options[token], t, what)
+        values that cardinality (values already wrapped, e.g. ``single(x)``, keep theirs). A constant
+        map is prepared once per request and shared: callers must not mutate it."""
+        spec = self.options[token]
+        if not isinstance(spec, Pipeline):
+            cached = self._constant.get(token)
+            if cached is None:
+                cached = self._constant[token] = self._with_cardinality(token, _normalise(spec, what))
+            return cached
+        return self._with_cardinality(token, self._materialise(ctx, spec, t, what))
+
+    def _with_cardinality(self, token: Merge, m: dict[Any, Any]) -> dict[Any, Any]:
         cardinality = self.option_cardinality.get(token)
         if cardinality is None:
             return m
@@ -111,29 +125,55 @@ class MergeStep(Step):
             return _normalise(raw, what)
         return _normalise(spec, what)
 
-    def _search_map(self, ctx: Context, t: Traverser) -> dict[Any, Any]:
+    def _search_map(self, ctx: Context, t: Traverser, tokens: tuple[Any, ...]) -> dict[Any, Any]:
+        """The validated search map (a shared constant when given as a Map: do not mutate)."""
         if self.merge is None:
-            return _normalise(t.obj, f"{self.name}()")
-        return self._materialise(ctx, self.merge, t, f"{self.name}()")
+            m = _normalise(t.obj, f"{self.name}()")
+        elif isinstance(self.merge, Pipeline):
+            m = self._materialise(ctx, self.merge, t, f"{self.name}()")
+        else:
+            cached = self._constant.get("merge")
+            if cached is None:
+                cached = _normalise(self.merge, f"{self.name}()")
+                self._validate(cached, tokens, on_match=False)
+                self._constant["merge"] = cached
+            return cached
+        self._validate(m, tokens, on_match=False)
+        return m
+
+    def _check_constant_on_match(self) -> None:
+        """TinkerPop validates a constant onMatch Map up front, whether or not anything matches."""
+        spec = self.options.get(Merge.on_match)
+        if spec is None or isinstance(spec, Pipeline) or Merge.on_match in self._validated:
+            return
+        self._validate(_normalise(spec, "option(onMatch)"), (), on_match=True)
+        self._validated.add(Merge.on_match)
 
     def _validate(self, m: dict[Any, Any], tokens: tuple[Any, ...], on_match: bool) -> None:
+        """TinkerPop's ``MergeStep.validate``, with its messages: no null values, String keys (plus
+        the step's tokens outside onMatch), no hidden (``~``) keys or labels, String labels."""
         for k, v in m.items():
             if v is None:
-                raise invalid_parameter(f"{self.name}() does not allow null Map values - check: {k}")
+                raise invalid_parameter(f"{self.name}() does not allow null Map values - check: {_show(k)}")
             if on_match:
                 if not isinstance(k, str):
-                    raise invalid_parameter(f"option(onMatch) expects keys in Map to be of String - check: {k}")
+                    raise invalid_parameter(f"option(onMatch) expects keys in Map to be of String - check: {_show(k)}")
+                validate_key(k)
                 continue
-            if not isinstance(k, str) and k not in tokens:
+            if isinstance(k, str):
+                validate_key(k)
+            elif k not in tokens:
                 raise invalid_parameter(
                     f"{self.name}() and option(onCreate) args expect keys in Map to be either String or "
-                    f"{', '.join(str(x) for x in tokens)} - check: {k}"
+                    f"[{', '.join(_show(x) for x in tokens)}] - check: {_show(k)}"
                 )
-            if k is T.label and not isinstance(v, str):
-                raise invalid_parameter(
-                    f"{self.name}() and option(onCreate) args expect T.label value to be of String - "
-                    f"found: {type(v).__name__}"
-                )
+            if k is T.label:
+                if not isinstance(v, str):
+                    raise invalid_parameter(
+                        f"{self.name}() and option(onCreate) args expect T.label value to be of String - "
+                        f"found: {type(v).__name__}"
+                    )
+                validate_label(v)
             if k is Direction.OUT and isinstance(v, Merge) and v is not Merge.out_v:
                 raise invalid_parameter(f"Only Merge.outV token may be used for Direction.OUT, found: {v}")
             if k is Direction.IN and isinstance(v, Merge) and v is not Merge.in_v:
@@ -143,22 +183,51 @@ class MergeStep(Step):
         if Merge.on_create not in self.options:
             return dict(search)
         extra = self._option_map(ctx, Merge.on_create, t, "option(onCreate)")
-        self._validate(extra, tokens, on_match=False)
+        if isinstance(self.options[Merge.on_create], Pipeline) or Merge.on_create not in self._validated:
+            self._validate(extra, tokens, on_match=False)
+            if not isinstance(self.options[Merge.on_create], Pipeline):
+                self._validated.add(Merge.on_create)
         for k, v in extra.items():
-            if k in search and not (v == search[k] or equals(_plain(v), _plain(search[k]))):
+            if k in search and not _same(v, search[k]):
                 raise invalid_parameter(
-                    f"option(onCreate) cannot override values from {self.name}() argument: ({k}, {v})"
+                    f"option(onCreate) cannot override values from merge() argument: ({_show(k)}, {_show(_plain(v))})"
                 )
         return {**extra, **search}
 
     def _on_match(self, ctx: Context, t: Traverser, element: Any) -> dict[Any, Any] | None:
         if Merge.on_match not in self.options:
             return None
+        if not self.is_start and isinstance(self.options[Merge.on_match], Pipeline) and is_element(t.obj):
+            # TinkerPop 3.7's GuardRailStep: mid-traversal, an onMatch *traversal* would run on the
+            # incoming element (say g.V().mergeE(...)) and could mutate it by mistake; 3.x refuses.
+            raise invalid_parameter(
+                f"The incoming traverser for {_JAVA_STEP[self.name]} cannot be an Element")
         # Start-step form: the onMatch traversal runs on the matched element (TinkerPop 3.6+).
         origin = t.split(element) if self.is_start else t
         m = self._option_map(ctx, Merge.on_match, origin, "option(onMatch)")
-        self._validate(m, (), on_match=True)
+        if isinstance(self.options[Merge.on_match], Pipeline):
+            self._validate(m, (), on_match=True)
         return m
+
+
+_JAVA_STEP = {"mergeV": "MergeVertexStep", "mergeE": "MergeEdgeStep"}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal for the onCreate override check: values by Gremlin equality, vertices by id."""
+    a, b = _plain(a), _plain(b)
+    if isinstance(a, Vertex | VertexRecord):
+        a = a.id
+    if isinstance(b, Vertex | VertexRecord):
+        b = b.id
+    return bool(a == b or equals(a, b))
+
+
+def _show(value: Any) -> str:
+    """A Map key or value as TinkerPop's messages print it (``T.id`` is ``id``, ``Direction.OUT`` ``OUT``)."""
+    if isinstance(value, Enum):
+        return wire_name(value)
+    return str(value)
 
 
 def search_vertices(store: GraphStore, m: dict[Any, Any]) -> list[VertexRecord]:
@@ -180,8 +249,8 @@ def search_vertices(store: GraphStore, m: dict[Any, Any]) -> list[VertexRecord]:
 class MergeVertexStep(MergeStep):
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
-            search = self._search_map(ctx, t)
-            self._validate(search, _VERTEX_TOKENS, on_match=False)
+            search = self._search_map(ctx, t, _VERTEX_TOKENS)
+            self._check_constant_on_match()
             matches = search_vertices(ctx.store, search)
             for v in matches:
                 updates = self._on_match(ctx, t, v)
@@ -268,8 +337,8 @@ class MergeEdgeStep(MergeStep):
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
-            unresolved = self._search_map(ctx, t)
-            self._validate(unresolved, _EDGE_TOKENS, on_match=False)
+            unresolved = self._search_map(ctx, t, _EDGE_TOKENS)
+            self._check_constant_on_match()
             search = self._resolve_ends(ctx, t, unresolved)
             matches = self._search(ctx.store, search)
             for e in matches:
@@ -288,9 +357,14 @@ class MergeEdgeStep(MergeStep):
                 raise invalid_parameter("Out Vertex not specified in onCreate - edge cannot be created")
             if Direction.IN not in create:
                 raise invalid_parameter("In Vertex not specified in onCreate - edge cannot be created")
-            e = ctx.txn.add_edge(
-                create.get(T.label, "edge"), _id(create[Direction.OUT]), _id(create[Direction.IN]), create.get(T.id)
-            )
+            out_id, in_id = _id(create[Direction.OUT]), _id(create[Direction.IN])
+            for side, vid in (("out", out_id), ("in", in_id)):
+                if isinstance(vid, str) and ctx.store.vertex(vid) is None:
+                    # TinkerPop's wording, Neptune's code for a missing endpoint (retriable).
+                    raise constraint_violation(
+                        f"Vertex id could not be resolved from mergeE: {vid} (the {side} vertex with id '{vid}' "
+                        "does not exist; it may be created by a later request: retry)")
+            e = ctx.txn.add_edge(create.get(T.label, "edge"), out_id, in_id, create.get(T.id))
             for key, value in create.items():
                 if isinstance(key, str):
                     ctx.txn.set_edge_property(e, key, _plain(value))

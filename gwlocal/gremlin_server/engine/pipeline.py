@@ -10,10 +10,11 @@ traversal (``where(out())``, ``by(values('age'))``) is a Pipeline run on one tra
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from gremlin_python.process.traversal import Cardinality, Column, Order, T
+from gremlin_python.structure.graph import Path
 
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty, MapEntry, property_values
@@ -25,17 +26,41 @@ _MAX_LAZY_DEPTH = 64
 
 
 class Step:
-    """One step. Subclasses implement :meth:`apply`; modulators call the ``add_*`` hooks."""
+    """One step. Subclasses implement :meth:`apply`; modulators call the ``add_*`` hooks.
+
+    Class flags describe the step the way TinkerPop's interfaces do, for the decisions that depend
+    on them: ``barrier`` (TinkerPop's ``Barrier``: the step drains its input before emitting) with
+    ``local_barrier`` for the ones that are not reducing/collecting (``barrier()``, ``aggregate``);
+    ``needs_path`` (the step reads full paths: the compiler then records them).
+    """
 
     reducing: ClassVar[bool] = False
-    """True for reducing barriers (``count``, ``fold`` ...): ``group().by(...)`` folds otherwise."""
+    """True for reducing barriers (``count``, ``fold`` ...)."""
+    barrier: ClassVar[bool] = False
+    local_barrier: ClassVar[bool] = False
+    needs_path: ClassVar[bool] = False
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.labels: list[str] = []
+        self.child_pipelines: list[Pipeline] = []
+        """Every child traversal of the step (arguments and modulators), set by the compiler."""
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         raise NotImplementedError
+
+    def is_barrier(self) -> bool:
+        """TinkerPop's ``Barrier`` (scope-dependent steps override this)."""
+        return self.barrier
+
+    def global_children(self) -> list[Pipeline]:
+        """Children every routed traverser flows through as one traversal (``union``/``choose``
+        branches), as opposed to local children run afresh per traverser (``where``, ``by`` ...)."""
+        return []
+
+    def is_global_barrier(self) -> bool:
+        """A ``Barrier`` that is not a ``LocalBarrier``: what ``group().by(k).by(v)`` reduces with."""
+        return self.is_barrier() and not self.local_barrier
 
     def add_by(self, by: By) -> None:
         raise malformed(f"by() cannot modulate {self.name}()")
@@ -45,6 +70,12 @@ class Step:
 
     def set_endpoint(self, direction: str, value: Any) -> None:
         raise malformed(f"{direction}() cannot modulate {self.name}()")
+
+    def add_with(self, key: Any, value: Any) -> None:
+        raise malformed(f"with() cannot modulate {self.name}(): it takes no configuration")
+
+    def finish(self) -> None:
+        """Called once the step and all its modulators are compiled: refuse incomplete forms."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
@@ -64,10 +95,30 @@ class Pipeline:
 
     def __init__(self, steps: list[Step]) -> None:
         self.steps = steps
+        self._has_barrier: bool | None = None
 
     @property
     def reducing(self) -> bool:
         return bool(self.steps) and self.steps[-1].reducing
+
+    @property
+    def has_barrier(self) -> bool:
+        """A barrier anywhere in the traversal or its children (TinkerPop's recursive ``Barrier``
+        lookup): a branch step with such a child feeds it every traverser before reading it."""
+        if self._has_barrier is None:
+            self._has_barrier = any(
+                step.is_barrier() or any(child.has_barrier for child in step.child_pipelines)
+                for step in self.steps
+            )
+        return self._has_barrier
+
+    @property
+    def global_barrier(self) -> Step | None:
+        """The first step that is a non-local barrier (TinkerPop's ``determineBarrierStep``)."""
+        for step in self.steps:
+            if step.is_global_barrier():
+                return step
+        return None
 
     @property
     def start_label(self) -> str | None:
@@ -80,7 +131,9 @@ class Pipeline:
     @property
     def end_label(self) -> str | None:
         last = self.steps[-1] if self.steps else None
-        return last.labels[-1] if last is not None and last.labels and len(self.steps) > 1 else None
+        if last is None or not last.labels or isinstance(last, StartStep):
+            return None
+        return last.labels[-1]
 
     def run(self, ctx: Context, stream: Iterable[Traverser]) -> Iterator[Traverser]:
         it: Iterator[Traverser] = iter(stream)
@@ -105,7 +158,9 @@ class Pipeline:
         return False, None
 
     def productive(self, ctx: Context, t: Traverser) -> bool:
-        return any(True for _ in self.results(ctx, t))
+        for _ in self.results(ctx, t):
+            return True
+        return False
 
 
 def _labelled(stream: Iterator[Traverser], labels: list[str]) -> Iterator[Traverser]:
@@ -174,6 +229,8 @@ def project_token(obj: Any, token: T) -> tuple[bool, Any]:
 
 
 def project_column(obj: Any, column: Column) -> tuple[bool, Any]:
+    if isinstance(obj, Path):  # a Path's keys are its labels, its values its objects
+        return True, [set(labels) for labels in obj.labels] if column is Column.keys else list(obj.objects)
     if isinstance(obj, dict):
         return True, list(obj.keys()) if column is Column.keys else list(obj.values())
     if isinstance(obj, MapEntry):
@@ -200,8 +257,9 @@ def scope_values(t: Traverser, ctx: Context, key: Any) -> list[Any] | None:
         found = t.labelled_values(key)
         if found:
             return found
-        if key in ctx.side_effects:
-            return [ctx.side_effects[key]]
+        present, value = ctx.side_effect(key)
+        if present:
+            return [value]
     return None
 
 
@@ -228,9 +286,11 @@ class Build:
     args: list[Any]
     is_start: bool
     compile_child: Any  # Callable[[Bytecode], Pipeline]; typed loosely to avoid an import cycle
+    children: list[Pipeline] = field(default_factory=list)
 
     def child(self, bytecode: Any) -> Pipeline:
         pipeline: Pipeline = self.compile_child(bytecode)
+        self.children.append(pipeline)
         return pipeline
 
     def arity(self, low: int, high: int | None = None) -> None:
