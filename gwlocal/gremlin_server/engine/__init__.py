@@ -3,6 +3,7 @@
 Public entry points:
 
 * :func:`execute` -- run bytecode in a :class:`~gwlocal.gremlin_server.graph.Transaction`;
+* :func:`prepare` -- compile bytecode once (is it a write?) for a later :func:`execute`;
 * :func:`is_mutating` -- does the bytecode (or a child traversal) write? (refuse on readers early);
 * :func:`evaluation_timeout_ms` -- the client's ``g.with_('evaluationTimeout', ms)``.
 
@@ -44,7 +45,7 @@ would see one bulked traverser; and ``select(keys)`` of a Map gives a List (Tink
 from __future__ import annotations
 
 from .compile import SUPPORTED_STEPS
-from .executor import execute
+from .executor import Prepared, execute, prepare
 from .static_checks import evaluation_timeout_ms, is_mutating
 
-__all__ = ["SUPPORTED_STEPS", "evaluation_timeout_ms", "execute", "is_mutating"]
+__all__ = ["SUPPORTED_STEPS", "Prepared", "evaluation_timeout_ms", "execute", "is_mutating", "prepare"]

@@ -11,12 +11,30 @@ as TinkerPop does, which is what makes ``addV().property(T.id, 'x')`` set the id
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aenum import Enum
-from gremlin_python.process.traversal import Binding, Bytecode, Cardinality, Column, Direction, Order, P, T, Traversal
+from gremlin_python import statics
+from gremlin_python.process.traversal import (
+    Barrier,
+    Binding,
+    Bytecode,
+    Cardinality,
+    Column,
+    Direction,
+    Merge,
+    Operator,
+    Order,
+    P,
+    Pick,
+    Pop,
+    Scope,
+    T,
+    Traversal,
+)
 
 from . import (
     merge,
@@ -50,8 +68,11 @@ START_STEPS = frozenset({"V", "E", "addV", "addE", "inject", "mergeV", "mergeE",
 SUPPORTED_STEPS: tuple[str, ...] = tuple(sorted(set(_FACTORIES) | MODULATORS | steps_repeat.REPEAT_PARTS))
 """Every step name (as in bytecode) the engine executes; anything else is refused."""
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-"""Argument types that need no normalising (the vast majority: keys, ids, property values)."""
+_PLAIN = frozenset({
+    str, int, float, bool, type(None), statics.long, datetime.datetime, Bytecode,
+    T, Direction, Merge, Cardinality, Column, Order, Pop, Scope, Pick, Operator, Barrier,
+})
+"""Argument types that need no normalising (the vast majority: keys, ids, values, tokens)."""
 
 
 def is_lambda(value: Any) -> bool:
@@ -64,13 +85,21 @@ def is_lambda(value: Any) -> bool:
 def normalise(value: Any, step: str) -> Any:
     """Unwrap ``Binding``s and ``Traversal``s; refuse lambdas anywhere in the arguments."""
     kind = type(value)
-    if kind in _PLAIN or kind is Bytecode:
+    if kind in _PLAIN:
         return value
     if kind is dict:
+        for k, v in value.items():
+            if type(k) not in _PLAIN or type(v) not in _PLAIN:
+                break
+        else:
+            return value  # the common case: nothing to unwrap, keep the decoded Map as it is
         return {k if type(k) in _PLAIN else normalise(k, step): v if type(v) in _PLAIN else normalise(v, step)
                 for k, v in value.items()}
     if kind is list:
-        return [v if type(v) in _PLAIN else normalise(v, step) for v in value]
+        for v in value:
+            if type(v) not in _PLAIN:
+                return [v if type(v) in _PLAIN else normalise(v, step) for v in value]
+        return value
     if isinstance(value, Enum):
         return value
     if isinstance(value, Binding):
@@ -99,16 +128,18 @@ def as_bytecode(value: Any) -> Bytecode:
 
 @dataclass
 class Compiled:
-    """A compiled request: the root pipeline, and whether traversers must record full paths."""
+    """A compiled request: the root pipeline, whether traversers must record full paths, and
+    whether any step (children included) writes."""
 
     pipeline: Pipeline
     track_paths: bool
+    mutating: bool
 
 
 def compile_request(bytecode: Bytecode) -> Compiled:
     compiler = _Compiler()
     pipeline = compiler.compile(as_bytecode(bytecode), root=True)
-    return Compiled(pipeline, compiler.track_paths)
+    return Compiled(pipeline, compiler.track_paths, compiler.mutating)
 
 
 def compile_traversal(bytecode: Bytecode, *, root: bool = True) -> Pipeline:
@@ -118,6 +149,7 @@ def compile_traversal(bytecode: Bytecode, *, root: bool = True) -> Pipeline:
 class _Compiler:
     def __init__(self) -> None:
         self.track_paths = False
+        self.mutating = False
 
     def child(self, bytecode: Any) -> Pipeline:
         return self.compile(as_bytecode(bytecode), root=False)
@@ -133,35 +165,40 @@ class _Compiler:
                 raise malformed(
                     f"A traversal cannot start with {first}(); start with one of {sorted(START_STEPS)}")
         instructions = infix_connectives(instructions, root=root)
+        factories = _FACTORIES
         for index, instruction in enumerate(instructions):
             name = instruction[0]
-            args = [a if type(a) in _PLAIN else normalise(a, name) for a in instruction[1:]]
-            if name == "to" and args and isinstance(args[0], Direction):
-                # to(Direction, labels...) is a step (like out()/in()), not the to() modulator
-                build = Build(name, args, False, self.child)
-                steps.append(steps_graph.to_direction(build))
-                continue
-            if name in MODULATORS:
-                self._modulate(steps, name, args)
-                continue
-            if name in steps_repeat.REPEAT_PARTS:
-                build = Build(name, args, False, self.child)
-                steps_repeat.attach(steps, build)
-                continue
-            factory = _FACTORIES.get(name)
+            args = instruction[1:]
+            for a in args:
+                if type(a) not in _PLAIN:
+                    args = [normalise(a, name) for a in args]
+                    break
+            factory = factories.get(name)
             if factory is None:
+                if name in MODULATORS:
+                    if name == "to" and args and isinstance(args[0], Direction):
+                        # to(Direction, labels...) is a step (like out()/in()), not the to() modulator
+                        steps.append(steps_graph.to_direction(Build(name, args, False, self.child)))
+                    else:
+                        self._modulate(steps, name, args)
+                    continue
+                if name in steps_repeat.REPEAT_PARTS:
+                    steps_repeat.attach(steps, Build(name, args, False, self.child))
+                    continue
                 raise unsupported_step(name)
             build = Build(name, args, root and index == 0, self.child)
             step = factory(build)
             step.child_pipelines = build.children
             if step.needs_path:
                 self.track_paths = True
-            if isinstance(step, PropertyStep) and steps and isinstance(steps[-1], AddElementStep):
-                steps[-1].absorb(step)
-                continue
-            if isinstance(step, PropertyStep) and any(
-                    spec.key is T.id or spec.key is T.id_ or spec.key is T.label for spec in step.specs):
-                raise malformed("property(T.id|T.label, ...) is only allowed directly after addV()/addE()")
+            if step.mutating:
+                self.mutating = True
+                if isinstance(step, PropertyStep):
+                    if steps and isinstance(steps[-1], AddElementStep):
+                        steps[-1].absorb(step)
+                        continue
+                    if any(spec.key is T.id or spec.key is T.id_ or spec.key is T.label for spec in step.specs):
+                        raise malformed("property(T.id|T.label, ...) is only allowed directly after addV()/addE()")
             steps.append(step)
         for step in steps:
             step.finish()
@@ -243,7 +280,10 @@ def infix_connectives(instructions: list[list[Any]], *, root: bool) -> list[list
     and everything after it the right one, as in TinkerPop: ``__.out('a').and().out('c').or()
     .out('d')`` is ``__.or(__.and(__.out('a'), __.out('c')), __.out('d'))``.
     """
-    if not any(len(i) == 1 and i[0] in ("and", "or") for i in instructions):
+    for instruction in instructions:
+        if len(instruction) == 1 and (instruction[0] == "and" or instruction[0] == "or"):
+            break
+    else:
         return instructions
     keep = 1 if root and instructions else 0
     while keep and keep < len(instructions) and instructions[keep][0] == "as":

@@ -10,7 +10,7 @@ traversal (``where(out())``, ``by(values('age'))``) is a Pipeline run on one tra
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gremlin_python.process.traversal import Cardinality, Column, Order, T
@@ -39,6 +39,8 @@ class Step:
     barrier: ClassVar[bool] = False
     local_barrier: ClassVar[bool] = False
     needs_path: ClassVar[bool] = False
+    mutating: ClassVar[bool] = False
+    """The step writes (the server refuses it on a reader before running anything)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -61,6 +63,15 @@ class Step:
     def is_global_barrier(self) -> bool:
         """A ``Barrier`` that is not a ``LocalBarrier``: what ``group().by(k).by(v)`` reduces with."""
         return self.is_barrier() and not self.local_barrier
+
+    def at_most_one(self) -> bool:
+        """True when the step turns one traverser into at most one (a map or a filter), so it can
+        run through :meth:`one` without a generator (see :meth:`Pipeline.one`)."""
+        return False
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        """The step on a single traverser, eagerly: its result or ``None`` (filtered)."""
+        raise NotImplementedError
 
     def add_by(self, by: By) -> None:
         raise malformed(f"by() cannot modulate {self.name}()")
@@ -85,6 +96,12 @@ class IdentityStep(Step):
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         return stream
 
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        return t
+
 
 class StartStep(IdentityStep):
     """Holds the labels of an ``as()`` that opens a child traversal (``where(as('a').out())``)."""
@@ -96,6 +113,28 @@ class Pipeline:
     def __init__(self, steps: list[Step]) -> None:
         self.steps = steps
         self._has_barrier: bool | None = None
+        self._single: bool | None = None
+
+    @property
+    def single(self) -> bool:
+        """Every step maps or filters one traverser to at most one: :meth:`one` may run it eagerly.
+
+        For such a pipeline, eager and lazy evaluation are indistinguishable (there is nothing to
+        stop pulling early for), and skipping the generator chain matters in batches: a request of a
+        hundred ``mergeV(...).id()`` upserts runs a hundred of these."""
+        if self._single is None:
+            self._single = bool(self.steps) and all(step.at_most_one() for step in self.steps)
+        return self._single
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        """Run a :attr:`single` pipeline on one traverser: its result, or ``None``."""
+        ctx.tick()
+        for step in self.steps:
+            result = step.one(ctx, t)
+            if result is None:
+                return None
+            t = result.labelled(step.labels) if step.labels else result
+        return t
 
     @property
     def reducing(self) -> bool:
@@ -136,6 +175,14 @@ class Pipeline:
         return last.labels[-1]
 
     def run(self, ctx: Context, stream: Iterable[Traverser]) -> Iterator[Traverser]:
+        """Chain the steps' generators over ``stream``.
+
+        The deadline is checked through :meth:`Context.tick`, called here once per run and by the
+        steps that create traversers (``V``, ``out``, ``unfold``, ``inject``, ``repeat`` ...): every
+        traverser is born in one of them, so a long query cannot outrun its timeout, and steps that
+        only map or filter pay nothing for it.
+        """
+        ctx.tick()
         it: Iterator[Traverser] = iter(stream)
         for index, step in enumerate(self.steps):
             if index and index % _MAX_LAZY_DEPTH == 0:
@@ -145,7 +192,6 @@ class Pipeline:
             it = step.apply(ctx, it)
             if step.labels:
                 it = _labelled(it, step.labels)
-            it = ctx.ticking(it)
         return it
 
     def results(self, ctx: Context, t: Traverser) -> Iterator[Traverser]:
@@ -277,16 +323,18 @@ def select_value(t: Traverser, ctx: Context, key: Any, pop: str = "last") -> tup
 
 
 # --------------------------------------------------------------------------- building steps
-@dataclass
 class Build:
     """What a step factory gets: the step's name and (normalised) arguments, whether it starts
-    the root traversal, and a way to compile child traversals."""
+    the root traversal, and a way to compile child traversals (recorded in :attr:`children`)."""
 
-    name: str
-    args: list[Any]
-    is_start: bool
-    compile_child: Any  # Callable[[Bytecode], Pipeline]; typed loosely to avoid an import cycle
-    children: list[Pipeline] = field(default_factory=list)
+    __slots__ = ("args", "children", "compile_child", "is_start", "name")
+
+    def __init__(self, name: str, args: list[Any], is_start: bool, compile_child: Callable[[Any], Pipeline]) -> None:
+        self.name = name
+        self.args = args
+        self.is_start = is_start
+        self.compile_child = compile_child
+        self.children: list[Pipeline] = []
 
     def child(self, bytecode: Any) -> Pipeline:
         pipeline: Pipeline = self.compile_child(bytecode)

@@ -57,9 +57,15 @@ class UnionStep(Step):
             for child in children:
                 yield from child.run(ctx, starts)
             return
+        single = [child if child.single else None for child in children]
         for t in stream:
-            for child in children:
-                yield from child.run(ctx, (t,))
+            for child, eager in zip(children, single, strict=True):
+                if eager is not None:
+                    result = eager.one(ctx, t)
+                    if result is not None:
+                        yield result
+                else:
+                    yield from child.run(ctx, (t,))
 
 
 class CoalesceStep(Step):

@@ -29,6 +29,12 @@ class FilterStep(Step):
             if self.keep(ctx, t):
                 yield t
 
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        return t if self.keep(ctx, t) else None
+
 
 def _labels_of(label: str) -> list[str]:
     return [label, *label.split("::")] if "::" in label else [label]

@@ -48,8 +48,10 @@ class GraphStep(Step):
         return [e for e in found_e if e is not None]
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        tick = ctx.tick
         for t in stream:
             for element in self._lookup(ctx.store):
+                tick()
                 yield t.split(element)
 
 
@@ -75,13 +77,16 @@ class VertexStep(Step):
         self.edge_labels = labels
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        tick = ctx.tick
         for t in stream:
             v = _vertex(t.obj, self.name)
             if self.direction in ("out", "both"):
                 for e in GraphStore.out_edges(v, self.edge_labels):
+                    tick()
                     yield t.split(e, came_from=v) if self.to_edges else t.split(e.in_v)
             if self.direction in ("in", "both"):
                 for e in GraphStore.in_edges(v, self.edge_labels):
+                    tick()
                     yield t.split(e, came_from=v) if self.to_edges else t.split(e.out_v)
 
 

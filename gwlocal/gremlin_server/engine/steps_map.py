@@ -32,6 +32,12 @@ class MapStep(Step):
         for t in stream:
             yield t.split(self.map(ctx, t))
 
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        return t.split(self.map(ctx, t))
+
 
 class IdStep(MapStep):
     def map(self, ctx: Context, t: Traverser) -> Any:
@@ -240,16 +246,20 @@ class ProjectStep(MapStep):
 
 class UnfoldStep(Step):
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        tick = ctx.tick
         for t in stream:
             obj = t.obj
             if isinstance(obj, dict):
                 for k, v in obj.items():
+                    tick()
                     yield t.split(MapEntry(k, v))
             elif isinstance(obj, Path):
                 for item in obj.objects:
+                    tick()
                     yield t.split(item)
             elif isinstance(obj, list | tuple | set | frozenset):
                 for item in obj:
+                    tick()
                     yield t.split(item)
             else:
                 yield t
@@ -263,11 +273,16 @@ class InjectStep(Step):
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         injected = [ctx.fresh(attach(ctx.store, v)) for v in self.values]
+        tick = ctx.tick
         if self.is_start:
             for _ in stream:
-                yield from injected
+                for t in injected:
+                    tick()
+                    yield t
             return
-        yield from injected
+        for t in injected:
+            tick()
+            yield t
         yield from stream
 
 

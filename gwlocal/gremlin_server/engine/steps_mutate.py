@@ -30,12 +30,25 @@ META_PROPERTIES_UNSUPPORTED = "Properties on a vertex property is not supported"
 """Neptune's own message (code UnsupportedOperationException) for meta-properties."""
 
 
-@dataclass(frozen=True, slots=True)
 class CardValue:
-    """A value wrapped with its cardinality (TinkerPop 3.7 ``CardinalityValue``, e.g. ``single(30)``)."""
+    """A value wrapped with its cardinality (TinkerPop 3.7 ``CardinalityValue``, e.g. ``single(30)``).
 
-    cardinality: Cardinality
-    value: Any
+    Immutable by convention; a plain slots class because batches create thousands of them."""
+
+    __slots__ = ("cardinality", "value")
+
+    def __init__(self, cardinality: Cardinality, value: Any) -> None:
+        self.cardinality = cardinality
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CardValue) and (self.cardinality, self.value) == (other.cardinality, other.value)
+
+    def __hash__(self) -> int:
+        return hash((id(self.cardinality), self.value))
+
+    def __repr__(self) -> str:
+        return f"CardValue({self.cardinality!r}, {self.value!r})"
 
 
 def cardinality_value(value: Any) -> CardValue | None:
@@ -103,20 +116,30 @@ def write_property(ctx: Context, element: Any, cardinality: Cardinality | None, 
 
 
 class PropertyStep(Step):
+    mutating = True
+
     def __init__(self, name: str, specs: list[PropertySpec]) -> None:
         super().__init__(name)
         self.specs = specs
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
-            for spec in self.specs:
-                cardinality, key, value = spec.resolve(ctx, t)
-                write_property(ctx, t.obj, cardinality, key, value)
-            yield t
+            yield self.one(ctx, t)
+
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser:
+        for spec in self.specs:
+            cardinality, key, value = spec.resolve(ctx, t)
+            write_property(ctx, t.obj, cardinality, key, value)
+        return t
 
 
 class AddElementStep(Step):
     """Shared by ``addV``/``addE``: the label and the ``property()`` calls folded into creation."""
+
+    mutating = True
 
     def __init__(self, name: str, label: str | Pipeline | None) -> None:
         super().__init__(name)
@@ -236,6 +259,8 @@ def _describe(pipeline: Pipeline) -> str:
 
 
 class DropStep(Step):
+    mutating = True
+
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         txn = ctx.txn
         for t in stream:

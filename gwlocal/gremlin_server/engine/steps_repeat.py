@@ -20,6 +20,7 @@ TinkerPop's ``RepeatUnrollStrategy`` makes ``repeat(x).times(n)`` run): a barrie
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypeAlias
 
 from gremlin_python.process.traversal import Bytecode, P
 
@@ -33,7 +34,7 @@ REPEAT_PARTS = frozenset({"repeat", "times", "until", "emit"})
 MAX_FRONTIER = 500_000
 """Traversers alive in one pass of a ``repeat()`` beyond which the query fails (memory guard)."""
 
-Test = Pipeline | P | int | bool
+Test: TypeAlias = "Pipeline | P | int | bool"
 """An ``until``/``emit`` condition: a traversal (productive?), a ``P`` on the current object, a loop
 count (``times``), or ``True`` (plain ``emit()``)."""
 
@@ -133,6 +134,7 @@ class RepeatStep(Step):
             first_pass = False
             frontier = []
             for r in body.run(ctx, entering):
+                ctx.tick()
                 name, count = r.loops[-1]
                 r = r.with_loops((*r.loops[:-1], (name, count + 1)))
                 if not self.until_first and self._test(ctx, until, r):
