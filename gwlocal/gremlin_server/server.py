@@ -12,9 +12,10 @@ Why this shape: everything the framework must survive on Neptune (conflicts, fai
 throttling, idle and dropped connections, IAM signatures) is reproduced here on a real socket,
 so the framework's tests exercise real gremlinpython code paths instead of mocks.
 
-Request life cycle: decode -> (drop fault) -> op checks -> admission (bounded queue, else
-ThrottlingException) -> wait for a worker -> latency -> injected faults -> role check ->
-execute in one transaction -> hold the write locks for ``hold_ms`` -> commit -> (drop fault)
+Request life cycle: decode -> (drop fault) -> op checks -> compile (once: is it a write?) ->
+admission (bounded queue, else ThrottlingException) -> wait for a worker -> latency -> injected
+faults -> role check -> execute in one transaction (a query the compiler refused fails here, as
+if it had been compiled here) -> hold the write locks for ``hold_ms`` -> commit -> (drop fault)
 -> stream results in pages (206 ... 200, or 204).
 """
 

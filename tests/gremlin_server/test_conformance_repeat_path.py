@@ -153,3 +153,18 @@ def test_choose_errors(m):
     with pytest.raises(Exception) as err:
         m.read(lambda g: g.V().choose(__.label()).option(Pick.any_, __.identity()))
     assert "any-option" in neptune_error(err.value)["detailedMessage"]
+
+
+def test_repeat_keeps_step_state_across_passes(m):
+    # TinkerPop runs the body as one traversal for every pass: a dedup() in it remembers what it saw
+    m.check(lambda g: g.V().repeat(__.dedup()).times(2).count(), [0])
+    m.check_items(lambda g: g.V("1").repeat(__.both().dedup()).emit().values("name"),
+                  ["vadas", "josh", "lop", "marko", "ripple", "peter"])
+
+
+def test_union_branches_are_global_children(m):
+    # Union.feature: a branch holding a barrier reduces over every incoming traverser
+    m.check(lambda g: g.V("1", "2").union(__.out_e().count(), __.in_e().count(), __.out_e().values("weight").sum_()),
+            [3, 1, 1.9])
+    # as a start step, union's placeholder traverser never reaches the results
+    m.check(lambda g: g.union(__.inject(1), __.inject(2)), [1, 2])

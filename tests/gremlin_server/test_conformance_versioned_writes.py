@@ -279,3 +279,27 @@ def test_refusals_are_malformed_queries(m):
                   lambda g: g.V("a").map(lambda: "it.get()")):
         assert fails(lambda build=build: m.write(build))["code"] == "MalformedQueryException"
     m.check(lambda g: g.V("a").values("version"), [3])  # refused before anything ran
+
+
+@token_maps
+def test_the_batch_shape_graphworker_sends(m):
+    # inject(0).union(mergeV(...).id(), mergeE(...).id() ...): one id per upsert, in order, the
+    # onMatch CardinalityValue.single() replacing, the edges written after their vertices
+    def vertex(vid: str, n: int) -> object:
+        return (__.merge_v({T.id: vid}).option(Merge.on_create, {T.label: "Item", "n": n})
+                .option(Merge.on_match, {"n": CardinalityValue.single(n)}).id_())
+
+    def edge(eid: str, out_id: str, in_id: str, w: int) -> object:
+        return (__.merge_e({T.id: eid, T.label: "rel", Direction.OUT: out_id, Direction.IN: in_id})
+                .option(Merge.on_create, {"w": w}).option(Merge.on_match, {"w": w}).id_())
+
+    batch = [vertex(f"x{i}", i) for i in range(50)] + [edge(f"r{i}", f"x{i}", f"x{i // 2}", i) for i in range(50)]
+    expected = [f"x{i}" for i in range(50)] + [f"r{i}" for i in range(50)]
+    assert m.write(lambda g: g.inject(0).union(*batch)) == expected
+    again = [vertex(f"x{i}", i + 100) for i in range(50)] + [edge(f"r{i}", f"x{i}", f"x{i // 2}", -i)
+                                                            for i in range(50)]
+    assert m.write(lambda g: g.inject(0).union(*again)) == expected
+    m.check(lambda g: g.V("x7").values("n"), [107])
+    m.check(lambda g: g.E("r7").values("w"), [-7])
+    m.check(lambda g: g.V().has_label("Item").count(), [50])
+    m.check(lambda g: g.E().has_label("rel").count(), [50])

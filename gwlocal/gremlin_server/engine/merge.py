@@ -175,9 +175,12 @@ class MergeStep(Step):
         """TinkerPop validates a constant onMatch Map up front, whether or not anything matches."""
         if ON_MATCH in self._validated or ON_MATCH not in self.options:
             return
-        if isinstance(self.options[ON_MATCH], Pipeline):
+        spec = self.options[ON_MATCH]
+        if isinstance(spec, Pipeline):
             return
-        self._validate(self._option_map(ctx, ON_MATCH, t, "option(onMatch)"), (), on_match=True)
+        # Keys and null values are all the check reads: the raw Map will do (CardinalityValue
+        # wrappers are not null), sparing the normalised copy when nothing matches.
+        self._validate(spec if isinstance(spec, dict) else _normalise(spec, "option(onMatch)"), (), on_match=True)
         self._validated.add(ON_MATCH)
 
     def _validate(self, m: dict[Any, Any], tokens: tuple[Any, ...], on_match: bool) -> None:

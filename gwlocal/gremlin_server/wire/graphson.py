@@ -302,6 +302,18 @@ class _HookDecoder(_Decoder):
     and plain arrays and strings are never visited in Python: :meth:`value` is the identity here.
     """
 
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        # The most frequent scalar tags, with a fast path for well-formed values (anything else
+        # goes through the checked decoding, and its error).
+        for tag, kind, make in (("g:Int32", int, int), ("g:Int64", int, statics.long), ("g:Double", float, float)):
+            checked = self._handler(tag)
+
+            def fast(raw: Any, kind: type = kind, make: Any = make, checked: Any = checked) -> Any:
+                return make(raw) if type(raw) is kind else checked(raw)
+
+            self._handlers[tag] = fast
+
     def value(self, obj: Any) -> Any:
         return obj
 
@@ -312,6 +324,36 @@ class _HookDecoder(_Decoder):
 
     def _decode_List(self, raw: Any) -> list[Any]:
         return _GList(self._items(raw, "g:List"))
+
+    def _decode_Map(self, raw: Any) -> dict[Any, Any]:
+        items = self._items(raw, "g:Map")
+        if len(items) % 2:
+            raise WireError("g:Map has an odd number of entries")
+        result: dict[Any, Any] = {}
+        for i in range(0, len(items), 2):
+            key = items[i]
+            if type(key) is not str and isinstance(key, list | tuple | set | dict):
+                key = HashableDict.of(key)
+            result[key] = items[i + 1]
+        return result
+
+    def _instructions(self, raw: Any, where: str) -> list[list[Any]]:
+        """The instruction arrays as parsed (their arguments are decoded already): checked, not copied."""
+        if not isinstance(raw, list):
+            raise WireError(f"g:Bytecode {where} is not an array")
+        for instruction in raw:
+            if type(instruction) is not list or not instruction or type(instruction[0]) is not str:
+                raise WireError(f"malformed g:Bytecode {where} instruction {instruction!r}")
+        return raw
+
+    def _decode_Bytecode(self, raw: Any) -> Bytecode:
+        if not isinstance(raw, dict):
+            raise WireError(f"g:Bytecode value is not an object: {raw!r}")
+        bytecode = Bytecode.__new__(Bytecode)  # the attributes Bytecode() sets, without its checks
+        bytecode.bindings = {}
+        bytecode.source_instructions = self._instructions(raw.get("source", []), "source")
+        bytecode.step_instructions = self._instructions(raw.get("step", []), "step")
+        return bytecode
 
     def hook(self, obj: dict[str, Any]) -> Any:
         tag = obj.get(_TYPE)
