@@ -5,8 +5,14 @@ unknown steps, lambdas, unknown predicates, misplaced modulators. That keeps "fa
 with a wrong answer" cheap, and means a refused query has written nothing.
 
 Modulators attach to the step before them: ``as()`` labels it, ``by()``/``option()``/``from()``/
-``to()`` configure it. A ``property()`` right after ``addV``/``addE`` is folded into the creation,
-as TinkerPop does, which is what makes ``addV().property(T.id, 'x')`` set the id.
+``to()``/``with()`` configure it; ``times()``/``until()``/``emit()`` complete the ``repeat()`` before
+them or open one (see ``steps_repeat``). A ``property()`` right after ``addV``/``addE`` is folded into
+the creation, as TinkerPop does, which is what makes ``addV().property(T.id, 'x')`` set the id.
+
+The compiler also records what the executor needs to know up front: whether any step reads full
+paths (then traversers record them) and whether any step writes (a reader refuses the request).
+Compiling is a large share of a batch request's cost, so this module favours plain loops and
+type-identity checks over generality in its inner paths.
 """
 
 from __future__ import annotations
