@@ -512,10 +512,13 @@ class Transaction:
         out_v: VertexRecord | str,
         in_v: VertexRecord | str,
         edge_id: object = None,
+        *,
+        missing_vertex: Callable[[str, str], str] | None = None,
     ) -> EdgeRecord:
+        """``missing_vertex(side, id)`` words the error for an endpoint that does not exist."""
         label = validate_label(label)
         eid = self.store.new_id() if edge_id is None else validate_id("Edge", edge_id)
-        source, target = self._endpoint(out_v, "out"), self._endpoint(in_v, "in")
+        source, target = self._endpoint(out_v, "out", missing_vertex), self._endpoint(in_v, "in", missing_vertex)
         self._write(("e", eid), ("v", source.id), ("v", target.id))
         if eid in self.store._edges:
             raise constraint_violation(f"Edge with id '{eid}' already exists")
@@ -524,10 +527,16 @@ class Transaction:
         self._log(_DELETE_EDGE, e)
         return e
 
-    def _endpoint(self, vertex: VertexRecord | str, side: str) -> VertexRecord:
+    def _endpoint(self, vertex: VertexRecord | str, side: str,
+                  missing_vertex: Callable[[str, str], str] | None = None) -> VertexRecord:
         vid = vertex.id if isinstance(vertex, VertexRecord) else vertex
+        if not isinstance(vid, str):  # can never exist: not a retriable missing vertex
+            raise invalid_parameter(
+                f"The {side} vertex id must be a String in Neptune, got {type(vid).__name__} {vid!r}")
         found = self.store.vertex(vid)
         if found is None or (isinstance(vertex, VertexRecord) and found is not vertex):
+            if missing_vertex is not None:
+                raise constraint_violation(missing_vertex(side, vid))
             raise constraint_violation(
                 f"Cannot create edge: the {side} vertex with id '{vid}' does not exist. "
                 "It may be created by a later request; retry."

@@ -191,3 +191,11 @@ def test_oversized_request(ep, m):
     msg = fails(lambda: m.submit(G.inject("x" * 8_192)), "BadRequestException")
     assert "4096" in msg
     m.check(lambda g: g.inject("x" * 100).count(), [1])
+
+
+@token_maps
+def test_edge_endpoint_ids_that_cannot_exist_are_not_retriable(m):
+    # a missing vertex may come later (ConstraintViolationException, retriable); a number never will
+    fails(lambda: m.write(lambda g: g.merge_e({T.label: "knows", Direction.OUT: "1", Direction.IN: 2})),
+          "InvalidParameterException")
+    m.check(lambda g: g.E().count(), [6])

@@ -277,9 +277,12 @@ def _show(value: Any) -> str:
 
 
 def search_vertices(store: GraphStore, m: dict[Any, Any]) -> list[VertexRecord]:
-    if T.id in m:
-        found = store.vertex(m[T.id])
-        candidates = [found] if found is not None else []
+    vertex_id = m.get(T.id, _MISSING)
+    if vertex_id is not _MISSING:
+        found = store.vertex(vertex_id)
+        if found is None:
+            return []
+        candidates = [found]
     else:
         candidates = store.vertices()
     label = m.get(T.label)
@@ -364,20 +367,25 @@ class MergeEdgeStep(MergeStep):
         raise invalid_parameter(f"option({token.name}) must give a Map or a Vertex, got {value!r}")
 
     def _search(self, store: GraphStore, m: dict[Any, Any]) -> list[EdgeRecord]:
+        edge_id = m.get(T.id, _MISSING)
+        candidates: list[EdgeRecord] = []
+        if edge_id is not _MISSING:
+            found = store.edge(edge_id)
+            if found is None:
+                return []  # the usual upsert of a new edge: nothing else to look at
+            candidates = [found]
         label = m.get(T.label)
         labels = [label] if label is not None else []
         out_id, in_id = m.get(Direction.OUT), m.get(Direction.IN)
-        if T.id in m:
-            found = store.edge(m[T.id])
-            candidates = [found] if found is not None else []
-        elif out_id is not None:
-            v = store.vertex(out_id)
-            candidates = store.out_edges(v, labels) if v is not None else []
-        elif in_id is not None:
-            v = store.vertex(in_id)
-            candidates = store.in_edges(v, labels) if v is not None else []
-        else:
-            candidates = store.edges()
+        if edge_id is _MISSING:
+            if out_id is not None:
+                v = store.vertex(out_id)
+                candidates = store.out_edges(v, labels) if v is not None else []
+            elif in_id is not None:
+                v = store.vertex(in_id)
+                candidates = store.in_edges(v, labels) if v is not None else []
+            else:
+                candidates = store.edges()
         props = [(k, _plain(v)) for k, v in m.items() if isinstance(k, str)]
         return [
             e
@@ -410,18 +418,22 @@ class MergeEdgeStep(MergeStep):
                 raise invalid_parameter("Out Vertex not specified in onCreate - edge cannot be created")
             if Direction.IN not in create:
                 raise invalid_parameter("In Vertex not specified in onCreate - edge cannot be created")
-            out_id, in_id = _id(create[Direction.OUT]), _id(create[Direction.IN])
-            for side, vid in (("out", out_id), ("in", in_id)):
-                if isinstance(vid, str) and ctx.store.vertex(vid) is None:
-                    # TinkerPop's wording, Neptune's code for a missing endpoint (retriable).
-                    raise constraint_violation(
-                        f"Vertex id could not be resolved from mergeE: {vid} (the {side} vertex with id '{vid}' "
-                        "does not exist; it may be created by a later request: retry)")
-            e = ctx.txn.add_edge(create.get(T.label, "edge"), out_id, in_id, create.get(T.id))
+            e = ctx.txn.add_edge(create.get(T.label, "edge"), _id(create[Direction.OUT]), _id(create[Direction.IN]),
+                                 create.get(T.id), missing_vertex=_missing_end)
             for key, value in create.items():
                 if isinstance(key, str):
                     ctx.txn.set_edge_property(e, key, _plain(value))
             yield t.split(e)
+
+
+_MISSING = object()
+
+
+def _missing_end(side: str, vertex_id: str) -> str:
+    """TinkerPop's wording for a mergeE endpoint that does not exist (the code stays Neptune's
+    retriable ConstraintViolationException: the vertex may be written by a later request)."""
+    return (f"Vertex id could not be resolved from mergeE: {vertex_id} (the {side} vertex with id "
+            f"'{vertex_id}' does not exist; it may be created by a later request: retry)")
 
 
 def _id(value: Any) -> Any:
