@@ -112,9 +112,11 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(settings: EndpointSettings, host: str, port: int, seed: int,
                  ssl_context: ssl.SSLContext | None) -> None:
+    from .gc_tuning import tune_for_serving
     from .server import GremlinEndpoint  # imported when serving, so --help and argument errors are quick
 
     endpoint = GremlinEndpoint(settings, seed=seed)
+    tune_for_serving()  # this process only serves the endpoint (see gc_tuning.py)
     bound = await endpoint.start(host, port, ssl_context=ssl_context)
     scheme = "wss" if ssl_context else "ws"
     http = "https" if ssl_context else "http"

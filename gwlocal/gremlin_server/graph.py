@@ -59,9 +59,13 @@ def constraint_violation(message: str) -> NeptuneError:
 # --------------------------------------------------------------------------- records
 @dataclass(eq=False, slots=True)
 class VertexPropertyRecord:
-    """One value of a (possibly multi-valued) vertex property; identity-hashed."""
+    """One value of a (possibly multi-valued) vertex property; identity-hashed.
 
-    id: str
+    Its id is a number, as on Neptune ("vertex property IDs ... show up as positive or negative
+    numbers"): the store numbers them in creation order.
+    """
+
+    id: int
     key: str
     value: Any
     vertex: VertexRecord
@@ -106,18 +110,40 @@ def validate_id(element: str, element_id: object) -> str:
     return element_id
 
 
+HIDDEN_PREFIX = "~"
+"""TinkerPop's ``Graph.Hidden`` prefix: such keys and labels are system names (``~id``, ``~label``)."""
+
+
 def validate_label(label: object) -> str:
     if not isinstance(label, str):
         raise invalid_parameter(f"Label must be a String, got {type(label).__name__} {label!r}")
     if not label:
-        raise invalid_parameter("Label must not be empty")
+        raise invalid_parameter("Label can not be empty")
+    if label.startswith(HIDDEN_PREFIX):
+        raise invalid_parameter(f"Label can not be a hidden key: {label}")
     return label
+
+
+def validate_key(key: object) -> str:
+    """TinkerPop's ``ElementHelper.validateProperty`` key rules (with its messages)."""
+    if type(key) is str and key and key[0] != HIDDEN_PREFIX:
+        return key
+    if not isinstance(key, str) or not key:
+        raise invalid_parameter(
+            "Property key can not be empty" if key == "" else f"Property key must be a non-empty String, got {key!r}")
+    if key.startswith(HIDDEN_PREFIX):
+        raise invalid_parameter(f"Property key can not be a hidden key: {key}")
+    return key
+
+
+_ALWAYS_VALID = frozenset({str, bool, float, datetime.datetime})
 
 
 def validate_property(key: object, value: object) -> None:
     """Neptune's property value types: String, Boolean, integers (64-bit), Float/Double, Date."""
-    if not isinstance(key, str) or not key:
-        raise invalid_parameter(f"Property key must be a non-empty String, got {key!r}")
+    validate_key(key)
+    if type(value) in _ALWAYS_VALID:
+        return
     if isinstance(value, bool | str | float | datetime.datetime):
         return
     if isinstance(value, int):
@@ -160,6 +186,7 @@ class GraphStore:
         self._locks: dict[LockKey, str] = {}
         self._open: dict[str, Transaction] = {}
         self._seq = itertools.count()
+        self._property_ids = itertools.count(1)
         # Guards the lock table and structural changes when the server runs requests on threads.
         self.mutex = threading.RLock()
 
@@ -228,6 +255,7 @@ class GraphStore:
             self._vertices.clear()
             self._edges.clear()
             self._seq = itertools.count()
+            self._property_ids = itertools.count(1)
             if seed is not None:
                 self.rng.seed(seed)
 
@@ -322,7 +350,9 @@ class Transaction:
         self.writes = 0
         self.state = "open"
         self._locked: set[LockKey] = set()
-        self._undo: list[Callable[[], None]] = []
+        self._undo: list[tuple[Any, ...]] = []
+        """What undoes each write, as ``(operation, arguments...)``: a tuple per write rather than a
+        closure (a function and its cells), since a batch request makes hundreds of writes."""
         self._order_dirty = False
         self._touched: set[VertexRecord] = set()
 
@@ -342,7 +372,8 @@ class Transaction:
         self._require_open()
         with self.store.mutex:
             while self._undo:
-                self._undo.pop()()
+                entry = self._undo.pop()
+                _UNDO[entry[0]](self.store, *entry[1:])
             if self._order_dirty:
                 self.store._restore_order(self._touched)
         self.state = "rolled_back"
@@ -365,11 +396,18 @@ class Transaction:
             raise invalid_parameter(f"{kind} '{element.id}' was removed; its properties cannot be set")
 
     def _write(self, *keys: LockKey) -> None:
-        self._require_open()
+        if self.state != "open":
+            self._require_open()
         if self.read_only:
             raise read_only_violation()
+        locked = self._locked
         for key in keys:
-            self.store._acquire(self, key)
+            if key not in locked:  # re-locking one's own key is free: skip the shared lock table
+                self.store._acquire(self, key)
+
+    def _log(self, *entry: Any) -> None:
+        self.writes += 1
+        self._undo.append(entry)
 
     # ----------------------------------------------------------------- vertices
     def add_vertex(self, label: object = DEFAULT_VERTEX_LABEL, vertex_id: object = None) -> VertexRecord:
@@ -380,7 +418,21 @@ class Transaction:
             raise constraint_violation(f"Vertex with id '{vid}' already exists")
         v = VertexRecord(vid, label, self.store._next_seq())
         self.store._insert_vertex(v)
-        self._log(lambda: self.store._delete_vertex(v))
+        self._log(_DELETE_VERTEX, v)
+        return v
+
+    def add_vertex_labels(self, v: VertexRecord, label: object) -> VertexRecord:
+        """Neptune's ``addV`` on an existing id: a label the vertex lacks is added (``a`` + ``b`` gives
+        ``a::b``); when it has every label already, the id is a duplicate (ConstraintViolation)."""
+        label = validate_label(label)
+        have = v.label.split("::")
+        new = [part for part in dict.fromkeys(label.split("::")) if part not in have]
+        if not new:
+            raise constraint_violation(f"Vertex with id '{v.id}' already exists")
+        self._write(("v", v.id))
+        self._require_live(v)
+        self._log(_SET_LABEL, v, v.label)
+        v.label = "::".join([*have, *new])
         return v
 
     def remove_vertex(self, v: VertexRecord) -> None:
@@ -393,7 +445,7 @@ class Transaction:
                 self.remove_edge(e)
         self.store._delete_vertex(v)
         self._order_dirty = True
-        self._log(lambda: self.store._insert_vertex(v))
+        self._log(_INSERT_VERTEX, v)
 
     def set_vertex_property(
         self, v: VertexRecord, key: str, value: Any, cardinality: Cardinality = Cardinality.set_
@@ -403,28 +455,37 @@ class Transaction:
         ``set`` (Neptune's default) adds only if an equal value is not already there; ``single``
         replaces all values; ``list`` always appends.
         """
-        validate_property(key, value)
-        self._write(("v", v.id))
-        self._require_live(v)
-        existing = v.properties.get(key, [])
-        if cardinality is Cardinality.set_:
-            for vp in existing:
-                if same_property_value(vp.value, value):
-                    return vp
-        elif cardinality is Cardinality.single:
+        if type(key) is not str or not key or key[0] == HIDDEN_PREFIX or type(value) not in _ALWAYS_VALID:
+            validate_property(key, value)
+        lock = ("v", v.id)
+        if lock not in self._locked or self.state != "open" or self.read_only:
+            self._write(lock)
+        if self.store._vertices.get(v.id) is not v:
+            self._require_live(v)
+        properties = v.properties
+        existing = properties.get(key)
+        if cardinality is _SET:
+            if existing:
+                for vp in existing:
+                    if same_property_value(vp.value, value):
+                        return vp
+        elif cardinality is _SINGLE and existing:
+            if len(existing) == 1:
+                # The common update: one value replaced in place (same key position, one undo).
+                vp = VertexPropertyRecord(next(self.store._property_ids), key, value, v)
+                self._log(_REPLACE_VALUE, existing, existing[0])
+                existing[0] = vp
+                return vp
             # Keep the key's position among the vertex's keys: replace, don't re-append.
             for vp in list(existing):
                 self._remove_value(vp, keep_key=True)
-        vp = VertexPropertyRecord(self.store.new_id(), key, value, v)
-        values = v.properties.setdefault(key, [])
-        values.append(vp)
-
-        def undo() -> None:
-            values.remove(vp)
-            if not values and v.properties.get(key) is values:
-                del v.properties[key]
-
-        self._log(undo)
+        vp = VertexPropertyRecord(next(self.store._property_ids), key, value, v)
+        if existing is None:
+            existing = properties[key] = []
+            self._log(_POP_VALUE, properties, key, existing, False)
+        else:
+            self._log(_POP_VALUE, properties, key, existing, True)
+        existing.append(vp)
         return vp
 
     def remove_vertex_property(self, vp: VertexPropertyRecord) -> None:
@@ -438,20 +499,11 @@ class Transaction:
         if values is None or vp not in values:
             return
         index = values.index(vp)
-        keys_before = list(v.properties)
+        keys_before = list(v.properties) if len(values) == 1 and not keep_key else None
         values.pop(index)
         if not values and not keep_key:
             del v.properties[vp.key]
-
-        def undo() -> None:
-            if vp.key not in v.properties:
-                others = dict(v.properties)
-                v.properties.clear()
-                for k in keys_before:
-                    v.properties[k] = values if k == vp.key else others[k]
-            values.insert(index, vp)
-
-        self._log(undo)
+        self._log(_INSERT_VALUE, vp, values, index, keys_before)
 
     # ----------------------------------------------------------------- edges
     def add_edge(
@@ -460,22 +512,31 @@ class Transaction:
         out_v: VertexRecord | str,
         in_v: VertexRecord | str,
         edge_id: object = None,
+        *,
+        missing_vertex: Callable[[str, str], str] | None = None,
     ) -> EdgeRecord:
+        """``missing_vertex(side, id)`` words the error for an endpoint that does not exist."""
         label = validate_label(label)
         eid = self.store.new_id() if edge_id is None else validate_id("Edge", edge_id)
-        source, target = self._endpoint(out_v, "out"), self._endpoint(in_v, "in")
+        source, target = self._endpoint(out_v, "out", missing_vertex), self._endpoint(in_v, "in", missing_vertex)
         self._write(("e", eid), ("v", source.id), ("v", target.id))
         if eid in self.store._edges:
             raise constraint_violation(f"Edge with id '{eid}' already exists")
         e = EdgeRecord(eid, label, self.store._next_seq(), source, target)
         self.store._insert_edge(e)
-        self._log(lambda: self.store._delete_edge(e))
+        self._log(_DELETE_EDGE, e)
         return e
 
-    def _endpoint(self, vertex: VertexRecord | str, side: str) -> VertexRecord:
+    def _endpoint(self, vertex: VertexRecord | str, side: str,
+                  missing_vertex: Callable[[str, str], str] | None = None) -> VertexRecord:
         vid = vertex.id if isinstance(vertex, VertexRecord) else vertex
+        if not isinstance(vid, str):  # can never exist: not a retriable missing vertex
+            raise invalid_parameter(
+                f"The {side} vertex id must be a String in Neptune, got {type(vid).__name__} {vid!r}")
         found = self.store.vertex(vid)
         if found is None or (isinstance(vertex, VertexRecord) and found is not vertex):
+            if missing_vertex is not None:
+                raise constraint_violation(missing_vertex(side, vid))
             raise constraint_violation(
                 f"Cannot create edge: the {side} vertex with id '{vid}' does not exist. "
                 "It may be created by a later request; retry."
@@ -490,32 +551,23 @@ class Transaction:
         self.store._delete_edge(e)
         self._order_dirty = True
         self._touched.update((e.out_v, e.in_v))
-
-        def undo() -> None:
-            self.store._insert_edge(e)
-            _reorder_keys(e.out_v.out_edges, out_labels)
-            _reorder_keys(e.in_v.in_edges, in_labels)
-
-        self._log(undo)
+        self._log(_INSERT_EDGE, e, out_labels, in_labels)
 
     def set_edge_property(self, e: EdgeRecord, key: str, value: Any) -> None:
-        validate_property(key, value)
-        self._write(("e", e.id))
-        self._require_live(e)
-        had, old = key in e.properties, e.properties.get(key)
-        keys_before = list(e.properties)
-        e.properties[key] = value
-
-        def undo() -> None:
-            if had:
-                e.properties[key] = old
-            else:
-                del e.properties[key]
-            restored = {k: e.properties[k] for k in keys_before if k in e.properties}
-            e.properties.clear()
-            e.properties.update(restored)
-
-        self._log(undo)
+        if type(key) is not str or not key or key[0] == HIDDEN_PREFIX or type(value) not in _ALWAYS_VALID:
+            validate_property(key, value)
+        lock = ("e", e.id)
+        if lock not in self._locked or self.state != "open" or self.read_only:
+            self._write(lock)
+        if self.store._edges.get(e.id) is not e:
+            self._require_live(e)
+        properties = e.properties
+        if key in properties:
+            # Reassigning keeps the key's position; a new key was the last one, its undo deletes it.
+            self._log(_SET_EDGE_VALUE, properties, key, properties[key])
+        else:
+            self._log(_DELETE_EDGE_KEY, properties, key)
+        properties[key] = value
 
     def remove_edge_property(self, e: EdgeRecord, key: str) -> None:
         self._write(("e", e.id))
@@ -523,16 +575,80 @@ class Transaction:
             return
         keys_before = list(e.properties)
         old = e.properties.pop(key)
+        self._log(_RESTORE_EDGE_KEY, e.properties, key, old, keys_before)
 
-        def undo() -> None:
-            e.properties[key] = old
-            restored = {k: e.properties[k] for k in keys_before}
-            e.properties.clear()
-            e.properties.update(restored)
 
-        self._log(undo)
+# --------------------------------------------------------------------------- undo operations
+# Each takes the store and the arguments logged with it; :meth:`Transaction.rollback` runs them in
+# reverse order, so each one finds the graph exactly as its write left it.
+_SET = Cardinality.set_
+_SINGLE = Cardinality.single
+(_DELETE_VERTEX, _INSERT_VERTEX, _SET_LABEL, _REPLACE_VALUE, _POP_VALUE, _INSERT_VALUE, _DELETE_EDGE,
+ _INSERT_EDGE, _SET_EDGE_VALUE, _DELETE_EDGE_KEY, _RESTORE_EDGE_KEY) = range(11)
 
-    # ----------------------------------------------------------------- bookkeeping
-    def _log(self, undo: Callable[[], None]) -> None:
-        self.writes += 1
-        self._undo.append(undo)
+
+def _undo_delete_vertex(store: GraphStore, v: VertexRecord) -> None:
+    store._delete_vertex(v)
+
+
+def _undo_insert_vertex(store: GraphStore, v: VertexRecord) -> None:
+    store._insert_vertex(v)
+
+
+def _undo_set_label(store: GraphStore, v: VertexRecord, label: str) -> None:
+    v.label = label
+
+
+def _undo_replace_value(store: GraphStore, values: list[VertexPropertyRecord], old: VertexPropertyRecord) -> None:
+    values[0] = old  # later writes are undone first: the new value is back at position 0
+
+
+def _undo_pop_value(store: GraphStore, properties: dict[str, list[VertexPropertyRecord]], key: str,
+                    values: list[VertexPropertyRecord], key_was_present: bool) -> None:
+    values.pop()
+    if not values and not key_was_present and properties.get(key) is values:
+        del properties[key]
+
+
+def _undo_insert_value(store: GraphStore, vp: VertexPropertyRecord, values: list[VertexPropertyRecord],
+                       index: int, keys_before: list[str] | None) -> None:
+    properties = vp.vertex.properties
+    if vp.key not in properties:
+        others = dict(properties)
+        properties.clear()
+        for k in keys_before or [*others, vp.key]:
+            properties[k] = values if k == vp.key else others[k]
+    values.insert(index, vp)
+
+
+def _undo_delete_edge(store: GraphStore, e: EdgeRecord) -> None:
+    store._delete_edge(e)
+
+
+def _undo_insert_edge(store: GraphStore, e: EdgeRecord, out_labels: list[str], in_labels: list[str]) -> None:
+    store._insert_edge(e)
+    _reorder_keys(e.out_v.out_edges, out_labels)
+    _reorder_keys(e.in_v.in_edges, in_labels)
+
+
+def _undo_set_edge_value(store: GraphStore, properties: dict[str, Any], key: str, old: Any) -> None:
+    properties[key] = old
+
+
+def _undo_delete_edge_key(store: GraphStore, properties: dict[str, Any], key: str) -> None:
+    del properties[key]
+
+
+def _undo_restore_edge_key(store: GraphStore, properties: dict[str, Any], key: str, old: Any,
+                           keys_before: list[str]) -> None:
+    properties[key] = old
+    restored = {k: properties[k] for k in keys_before}
+    properties.clear()
+    properties.update(restored)
+
+
+_UNDO: list[Callable[..., None]] = [
+    _undo_delete_vertex, _undo_insert_vertex, _undo_set_label, _undo_replace_value, _undo_pop_value,
+    _undo_insert_value, _undo_delete_edge, _undo_insert_edge, _undo_set_edge_value, _undo_delete_edge_key,
+    _undo_restore_edge_key,
+]

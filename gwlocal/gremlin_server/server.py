@@ -12,9 +12,10 @@ Why this shape: everything the framework must survive on Neptune (conflicts, fai
 throttling, idle and dropped connections, IAM signatures) is reproduced here on a real socket,
 so the framework's tests exercise real gremlinpython code paths instead of mocks.
 
-Request life cycle: decode -> (drop fault) -> op checks -> admission (bounded queue, else
-ThrottlingException) -> wait for a worker -> latency -> injected faults -> role check ->
-execute in one transaction -> hold the write locks for ``hold_ms`` -> commit -> (drop fault)
+Request life cycle: decode -> (drop fault) -> op checks -> compile (once: is it a write?) ->
+admission (bounded queue, else ThrottlingException) -> wait for a worker -> latency -> injected
+faults -> role check -> execute in one transaction (a query the compiler refused fails here, as
+if it had been compiled here) -> hold the write locks for ``hold_ms`` -> commit -> (drop fault)
 -> stream results in pages (206 ... 200, or 204).
 """
 
@@ -90,6 +91,7 @@ class GremlinEndpoint:
         self._workers = asyncio.Semaphore(self.settings.workers)
         self._runner: web.AppRunner | None = None
         self._changed: asyncio.Condition | None = None
+        self._waiters = 0
         self._release: asyncio.Event | None = None
         self.holding = 0
         """Write requests currently holding their locks (between execution and commit)."""
@@ -156,7 +158,9 @@ class GremlinEndpoint:
         return self._changed
 
     def _notify(self) -> None:
-        """Wake :meth:`wait_for` callers: some observable state changed."""
+        """Wake :meth:`wait_for` callers: some observable state changed (free when nobody waits)."""
+        if not self._waiters:
+            return
         cond = self._condition()
 
         async def _wake() -> None:
@@ -172,8 +176,12 @@ class GremlinEndpoint:
         event rather than sleeping and hoping.
         """
         cond = self._condition()
-        async with cond:
-            await asyncio.wait_for(cond.wait_for(lambda: predicate(self)), limit_s)
+        self._waiters += 1
+        try:
+            async with cond:
+                await asyncio.wait_for(cond.wait_for(lambda: predicate(self)), limit_s)
+        finally:
+            self._waiters -= 1
 
     # ------------------------------------------------------------------ WebSocket
     async def _handle_gremlin(self, request: web.Request) -> web.StreamResponse:
@@ -309,7 +317,15 @@ class GremlinEndpoint:
                                f"Unknown traversal source alias {aliases!r}; only 'g' exists.")
         if bytecode is None:
             raise NeptuneError("MissingParameterException", "The 'gremlin' argument (bytecode) is required.")
-        is_write = engine.is_mutating(bytecode)
+        # Compile once, up front (is it a write?); a refusal is reported where execution would
+        # have started, after admission and injected faults, exactly as when compiling there.
+        prepared: engine.Prepared | NeptuneError
+        try:
+            prepared = engine.prepare(bytecode)
+            is_write = prepared.is_write
+        except NeptuneError as exc:
+            prepared = exc
+            is_write = engine.is_mutating(bytecode)
         settings = self.settings
         if self.stats.queue_depth >= settings.queue_limit:
             raise NeptuneError(
@@ -327,13 +343,14 @@ class GremlinEndpoint:
         self.stats.enter_flight()
         self._notify()
         try:
-            return await self._execute(conn, req, bytecode, is_write)
+            return await self._execute(conn, req, bytecode, prepared, is_write)
         finally:
             self.stats.leave_flight()
             workers.release()
             self._notify()
 
-    async def _execute(self, conn: _Connection, req: RequestMessage, bytecode: Any, is_write: bool) -> list[Any]:
+    async def _execute(self, conn: _Connection, req: RequestMessage, bytecode: Any,
+                       prepared: engine.Prepared | NeptuneError, is_write: bool) -> list[Any]:
         settings = self.settings
         started = time.monotonic()
         timeout_ms = settings.query_timeout_ms
@@ -358,7 +375,9 @@ class GremlinEndpoint:
                 raise conflict
         txn = self.store.begin(str(req.request_id), read_only=read_only)
         try:
-            results = engine.execute(bytecode, txn, deadline=deadline)
+            if isinstance(prepared, NeptuneError):
+                raise prepared
+            results = engine.execute(prepared, txn, deadline=deadline)
         except BaseException:
             txn.rollback()
             raise

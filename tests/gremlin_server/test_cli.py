@@ -54,3 +54,13 @@ def test_help_documents_every_option():
     for action in sub._actions:
         if action.option_strings and action.dest != "help":
             assert action.help, action.option_strings
+
+
+def test_the_serving_process_tunes_its_garbage_collector():
+    # Process-wide, so checked in a process of its own: young collections every 50,000 allocations
+    # (CPython: 700) and the start-up heap frozen out of full collections.
+    code = ("import gc; from gwlocal.gremlin_server.gc_tuning import tune_for_serving, YOUNG_THRESHOLD; "
+            "before = gc.get_threshold()[0]; tune_for_serving(); "
+            "print(before != YOUNG_THRESHOLD, gc.get_threshold()[0] == YOUNG_THRESHOLD, gc.get_freeze_count() > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["True", "True", "True"]

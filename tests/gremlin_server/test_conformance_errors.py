@@ -110,10 +110,10 @@ def test_unknown_traversal_source_alias(ep, serializer):
 
 # --------------------------------------------------------------------------- MalformedQueryException
 def test_unsupported_steps_are_named(m):
-    assert "'repeat'" in fails(lambda: m.read(lambda g: g.V().repeat(__.out()).times(2)), "MalformedQueryException")
-    assert "'path'" in fails(lambda: m.submit(G.V().out().path()), "MalformedQueryException")
+    assert "'math'" in fails(lambda: m.read(lambda g: g.V().values("age").math("_ + 1")), "MalformedQueryException")
+    assert "'tree'" in fails(lambda: m.submit(G.V().out().tree()), "MalformedQueryException")
     # refused before anything runs: the write in front of the unsupported step did not happen
-    fails(lambda: m.write(lambda g: g.add_v("x").property(T.id, "new").out().path()), "MalformedQueryException")
+    fails(lambda: m.write(lambda g: g.add_v("x").property(T.id, "new").out().tree()), "MalformedQueryException")
     m.check(lambda g: g.V("new"), [])
 
 
@@ -191,3 +191,11 @@ def test_oversized_request(ep, m):
     msg = fails(lambda: m.submit(G.inject("x" * 8_192)), "BadRequestException")
     assert "4096" in msg
     m.check(lambda g: g.inject("x" * 100).count(), [1])
+
+
+@token_maps
+def test_edge_endpoint_ids_that_cannot_exist_are_not_retriable(m):
+    # a missing vertex may come later (ConstraintViolationException, retriable); a number never will
+    fails(lambda: m.write(lambda g: g.merge_e({T.label: "knows", Direction.OUT: "1", Direction.IN: 2})),
+          "InvalidParameterException")
+    m.check(lambda g: g.E().count(), [6])

@@ -259,3 +259,71 @@ def test_merge_e_on_the_modern_graph(m):
     m.write(lambda g: g.merge_e({T.id: "7"}).option(Merge.on_match, {"weight": 0.9}))
     m.check(lambda g: g.E("7").values("weight"), [0.9])
     m.check(lambda g: g.E().count(), [7])
+
+
+# --------------------------------------------------------------------------- TinkerPop's validation
+def _refused(run) -> str:
+    with pytest.raises(GremlinServerError) as err:
+        run()
+    body = neptune_error(err.value)
+    assert body["code"] == "InvalidParameterException", body
+    return str(body["detailedMessage"])
+
+
+@token_maps
+def test_hidden_keys_and_labels_are_refused(m):
+    # TinkerPop's MergeVertex.feature: "~id"/"~label" as String keys are hidden (system) keys,
+    # refused in the merge Map, in onCreate and in onMatch -- even when nothing matches
+    assert "hidden key: ~id" in _refused(lambda: m.write(lambda g: g.merge_v({"~id": "1"})))
+    assert "hidden key: ~label" in _refused(lambda: m.write(lambda g: g.merge_v({"name": "nobody"}).option(
+        Merge.on_create, {"~label": "vertex"})))
+    assert "hidden key: ~id" in _refused(lambda: m.write(lambda g: g.merge_v({"name": "nobody"}).option(
+        Merge.on_match, {"~id": "1"})))
+    assert "Label can not be a hidden key: ~vertex" in _refused(lambda: m.write(lambda g: g.merge_v(
+        {"name": "nobody"}).option(Merge.on_create, {T.label: "~vertex"})))
+    assert "hidden key: ~label" in _refused(lambda: m.write(lambda g: g.merge_e(
+        {T.label: "knows", Direction.OUT: "1", Direction.IN: "2", "~label": "x"})))
+    assert "hidden key: ~id" in _refused(lambda: m.write(lambda g: g.V("1").property("~id", "x")))
+    m.check(lambda g: g.V().count(), [6])
+
+
+@token_maps
+def test_on_create_override_message_names_merge(m):
+    # TinkerPop's wording (Neptune documents none): "cannot override values from merge() argument"
+    msg = _refused(lambda: m.write(lambda g: g.merge_v({T.id: "300"}).option(Merge.on_create, {T.id: "301"})))
+    assert "option(onCreate) cannot override values from merge() argument: (id, 301)" in msg
+    msg = _refused(lambda: m.write(lambda g: g.merge_e({T.label: "knows", Direction.OUT: "1", Direction.IN: "6"})
+                                   .option(Merge.on_create, {T.label: "likes"})))
+    assert "merge() argument" in msg and "mergeE() argument" not in msg
+    # a Vertex and its id are the same endpoint: not an override
+    m.write(lambda g: g.merge_e({T.label: "likes", Direction.OUT: "1", Direction.IN: "2"})
+            .option(Merge.on_create, {Direction.OUT: v("1"), "w": 1}))
+    m.check(lambda g: g.V("1").out("likes").id_(), ["2"])
+
+
+@token_maps
+def test_merge_on_an_incoming_element_with_an_on_match_traversal_is_refused(m):
+    # TinkerPop 3.7's guard rail: mid-traversal, an onMatch *traversal* would run on the incoming
+    # element; "The incoming traverser for MergeEdgeStep cannot be an Element"
+    msg = _refused(lambda: m.write(lambda g: g.V("1").merge_e({T.label: "knows", Direction.OUT: "1", Direction.IN: "2"})
+                                   .option(Merge.on_match, __.side_effect(__.property("weight", 0)).constant({}))))
+    assert "The incoming traverser for MergeEdgeStep cannot be an Element" in msg
+    msg = _refused(lambda: m.write(lambda g: g.V("1").merge_v({"name": "marko"})
+                                   .option(Merge.on_match, __.constant({"age": 30}))))
+    assert "The incoming traverser for MergeVertexStep cannot be an Element" in msg
+    m.check(lambda g: g.E("7").values("weight"), [0.5])  # nothing was changed
+    # a constant onMatch Map is fine mid-traversal, and so is a traversal on a non-element traverser
+    m.write(lambda g: g.V("1").merge_v({"name": "marko"}).option(Merge.on_match, {"age": CardinalityValue.single(30)}))
+    m.write(lambda g: g.inject(0).merge_v({"name": "vadas"}).option(
+        Merge.on_match, __.constant({"age": CardinalityValue.single(28)})))
+    m.check(lambda g: g.V("1", "2").values("age"), [30, 28])
+
+
+@token_maps
+def test_merge_e_missing_endpoint_uses_tinkerpops_wording(m):
+    with pytest.raises(GremlinServerError) as err:
+        m.write(lambda g: g.merge_e({T.label: "knows", Direction.OUT: "1", Direction.IN: "nope"}))
+    body = neptune_error(err.value)
+    # Neptune's retriable code (the vertex may be written by a later request), TinkerPop's words
+    assert body["code"] == "ConstraintViolationException"
+    assert "Vertex id could not be resolved from mergeE: nope" in body["detailedMessage"]

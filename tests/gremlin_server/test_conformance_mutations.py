@@ -9,10 +9,11 @@ Where Neptune differs from TinkerGraph the Neptune behaviour is asserted and the
 from __future__ import annotations
 
 import pytest
+from gremlin_python.driver.protocol import GremlinServerError
 from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.traversal import Cardinality, Direction, P, T
 
-from .conformance_support import G, Modern, same_items, vs
+from .conformance_support import G, Modern, neptune_error, same_items, vs
 
 
 @pytest.fixture
@@ -126,3 +127,29 @@ def test_drop_edge_properties_and_vertices_with_edges(m):
     m.check_items(lambda g: g.E().id_(), ["10", "11", "12"])
     [edge] = m.read(lambda g: g.E("10").element_map())
     assert edge[m.key(Direction.OUT)] == m.expect({T.id: "4", T.label: "person"})
+
+
+def test_property_with_a_traversal_key(m):
+    # property(traversal, value): the key is the traversal's first result, per traverser
+    m.write(lambda g: g.V().has_label("software").property(__.values("lang"), True))
+    m.check(lambda g: g.V("3").values("java"), [True])
+    m.write(lambda g: g.V("1").property(Cardinality.single, __.constant("nick"), __.values("name")))
+    m.check(lambda g: g.V("1").values("nick"), ["marko"])
+    # a key traversal producing nothing is an error, and the request writes nothing
+    with pytest.raises(GremlinServerError) as err:
+        m.write(lambda g: g.V("1").property("before", 1).property(__.values("nope"), 1))
+    assert neptune_error(err.value)["code"] == "InvalidParameterException"
+    m.check(lambda g: g.V("1").values("before"), [])
+
+
+def test_add_v_with_an_existing_id_adds_a_new_label(m):
+    # Neptune ("User-supplied IDs"): addV('label2').property(id, 'customid') on an existing vertex with
+    # another label adds the label (and the properties); with a label it has, the id is a duplicate
+    m.write(lambda g: g.add_v("label1").property(T.id, "customid"))
+    m.write(lambda g: g.add_v("label2").property(T.id, "customid").property("k", "v"))
+    m.check(lambda g: g.V("customid").label(), ["label1::label2"])
+    m.check(lambda g: g.V().has_label("label2").values("k"), ["v"])
+    with pytest.raises(GremlinServerError) as err:
+        m.write(lambda g: g.add_v("label1").property(T.id, "customid"))
+    assert neptune_error(err.value)["code"] == "ConstraintViolationException"
+    m.check(lambda g: g.V().count(), [7])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from gremlin_python.process.graph_traversal import __
 from gremlin_python.process.strategies import OptionsStrategy, ReadOnlyStrategy, SubgraphStrategy
-from gremlin_python.process.traversal import Bytecode, Merge, P, Scope, T, TextP
+from gremlin_python.process.traversal import Bytecode, Merge, P, Pick, T, TextP
 
 from gwlocal.gremlin_server.engine import SUPPORTED_STEPS, evaluation_timeout_ms, execute, is_mutating
 from gwlocal.gremlin_server.engine import traverser as traverser_module
@@ -21,11 +21,12 @@ from .engine_support import Engine, fails, g, snapshot
 @pytest.mark.parametrize(
     ("t", "name"),
     [
-        (g.V().repeat(__.out()).times(2), "repeat"),
-        (g.V().path(), "path"),
-        (g.V().choose(__.has_label("person"), __.out(), __.in_()), "choose"),
-        (g.V().out().aggregate("x"), "aggregate"),
-        (g.V().values("name").math("_ + 1"), "math"),
+        (g.V().values("age").math("_ + 1"), "math"),
+        (g.with_sack(1).V().sack(), "withSack"),
+        (g.V().match(__.as_("a").out().as_("b")), "match"),
+        (g.V().out().tree(), "tree"),
+        (g.V().out().cyclic_path().sack(), "sack"),
+        (g.V().values("name").concat("x"), "concat"),
     ],
 )
 def test_unsupported_steps_are_refused_by_name(e, t, name):
@@ -62,16 +63,21 @@ def test_strategies_other_than_options_are_refused(e):
 
 
 def test_unsupported_predicates_and_forms_are_refused(e):
-    assert "regex" in fails(e, g.V().has("name", TextP.regex("m.*")), "MalformedQueryException")
-    assert "limit(local)" in fails(e, g.V().values("age").fold().limit(Scope.local, 2), "MalformedQueryException")
-    fails(e, g.V().out("created").group("x"), "MalformedQueryException")
+    assert "regex" in fails(e, g.V().has("name", TextP.regex("m(")), "InvalidParameterException")  # bad pattern
     fails(e, g.V().by("name"), "MalformedQueryException")  # by() with nothing to modulate
     fails(e, g.V().out().option(1, 2), "MalformedQueryException")
+    assert "with()" in fails(e, g.V().out().with_("x"), "MalformedQueryException")
+    assert "valueMap" in fails(e, g.V().value_map().with_("x", 1), "MalformedQueryException")
+    assert "repeat()" in fails(e, g.V().emit(), "MalformedQueryException")  # no repeat traversal
+    fails(e, g.V().fold(1), "MalformedQueryException")  # a seed needs an operator
+    assert "any-option" in fails(e, g.V().choose(__.label()).option(Pick.any_, __.identity()),
+                                 "InvalidParameterException")
+    assert "option()" in fails(e, g.V().choose(__.has("age"), __.out()).option(1, __.in_()), "MalformedQueryException")
 
 
 def test_supported_steps_are_listed():
-    assert {"mergeV", "mergeE", "addV", "as", "by", "none"} <= set(SUPPORTED_STEPS)
-    assert "repeat" not in SUPPORTED_STEPS
+    assert {"mergeV", "mergeE", "addV", "as", "by", "none", "repeat", "path", "choose", "cap"} <= set(SUPPORTED_STEPS)
+    assert "math" not in SUPPORTED_STEPS
 
 
 def test_a_traversal_must_start_with_a_start_step():

@@ -5,18 +5,54 @@ unknown steps, lambdas, unknown predicates, misplaced modulators. That keeps "fa
 with a wrong answer" cheap, and means a refused query has written nothing.
 
 Modulators attach to the step before them: ``as()`` labels it, ``by()``/``option()``/``from()``/
-``to()`` configure it. A ``property()`` right after ``addV``/``addE`` is folded into the creation,
-as TinkerPop does, which is what makes ``addV().property(T.id, 'x')`` set the id.
+``to()``/``with()`` configure it; ``times()``/``until()``/``emit()`` complete the ``repeat()`` before
+them or open one (see ``steps_repeat``). A ``property()`` right after ``addV``/``addE`` is folded into
+the creation, as TinkerPop does, which is what makes ``addV().property(T.id, 'x')`` set the id.
+
+The compiler also records what the executor needs to know up front: whether any step reads full
+paths (then traversers record them) and whether any step writes (a reader refuses the request).
+Compiling is a large share of a batch request's cost, so this module favours plain loops and
+type-identity checks over generality in its inner paths.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from gremlin_python.process.traversal import Binding, Bytecode, Cardinality, Column, Order, P, T, Traversal
+from aenum import Enum
+from gremlin_python import statics
+from gremlin_python.process.traversal import (
+    Barrier,
+    Binding,
+    Bytecode,
+    Cardinality,
+    Column,
+    Direction,
+    Merge,
+    Operator,
+    Order,
+    P,
+    Pick,
+    Pop,
+    Scope,
+    T,
+    Traversal,
+)
 
-from . import merge, steps_branch, steps_filter, steps_graph, steps_map, steps_mutate
+from . import (
+    merge,
+    steps_branch,
+    steps_filter,
+    steps_graph,
+    steps_map,
+    steps_mutate,
+    steps_path,
+    steps_repeat,
+    steps_sideeffect,
+)
 from .failures import lambda_rejected, malformed, unsupported_step
 from .pipeline import Build, By, Pipeline, StartStep, Step
 from .steps_mutate import AddElementStep, PropertyStep
@@ -28,12 +64,21 @@ _FACTORIES: dict[str, Callable[[Build], Step]] = {
     **steps_branch.STEPS,
     **steps_mutate.STEPS,
     **merge.STEPS,
+    **steps_path.STEPS,
+    **steps_repeat.STEPS,
+    **steps_sideeffect.STEPS,
 }
 
-MODULATORS = frozenset({"as", "by", "option", "from", "to"})
+MODULATORS = frozenset({"as", "by", "option", "from", "to", "with"})
 START_STEPS = frozenset({"V", "E", "addV", "addE", "inject", "mergeV", "mergeE", "union"})
-SUPPORTED_STEPS: tuple[str, ...] = tuple(sorted(set(_FACTORIES) | MODULATORS))
+SUPPORTED_STEPS: tuple[str, ...] = tuple(sorted(set(_FACTORIES) | MODULATORS | steps_repeat.REPEAT_PARTS))
 """Every step name (as in bytecode) the engine executes; anything else is refused."""
+
+_PLAIN = frozenset({
+    str, int, float, bool, type(None), statics.long, datetime.datetime, Bytecode,
+    T, Direction, Merge, Cardinality, Column, Order, Pop, Scope, Pick, Operator, Barrier,
+})
+"""Argument types that need no normalising (the vast majority: keys, ids, values, tokens)."""
 
 
 def is_lambda(value: Any) -> bool:
@@ -45,6 +90,24 @@ def is_lambda(value: Any) -> bool:
 
 def normalise(value: Any, step: str) -> Any:
     """Unwrap ``Binding``s and ``Traversal``s; refuse lambdas anywhere in the arguments."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        for k, v in value.items():
+            if type(k) not in _PLAIN or type(v) not in _PLAIN:
+                break
+        else:
+            return value  # the common case: nothing to unwrap, keep the decoded Map as it is
+        return {k if type(k) in _PLAIN else normalise(k, step): v if type(v) in _PLAIN else normalise(v, step)
+                for k, v in value.items()}
+    if kind is list:
+        for v in value:
+            if type(v) not in _PLAIN:
+                return [v if type(v) in _PLAIN else normalise(v, step) for v in value]
+        return value
+    if isinstance(value, Enum):
+        return value
     if isinstance(value, Binding):
         return normalise(value.value, step)
     if isinstance(value, Traversal):
@@ -69,33 +132,123 @@ def as_bytecode(value: Any) -> Bytecode:
     return value
 
 
+@dataclass
+class Compiled:
+    """A compiled request: the root pipeline, whether traversers must record full paths, and
+    whether any step (children included) writes."""
+
+    pipeline: Pipeline
+    track_paths: bool
+    mutating: bool
+
+
+def compile_request(bytecode: Bytecode) -> Compiled:
+    compiler = _Compiler()
+    pipeline = compiler.compile(as_bytecode(bytecode), root=True)
+    return Compiled(pipeline, compiler.track_paths, compiler.mutating)
+
+
 def compile_traversal(bytecode: Bytecode, *, root: bool = True) -> Pipeline:
-    steps: list[Step] = []
-    instructions = as_bytecode(bytecode).step_instructions
-    if root:
-        if not instructions:
-            raise malformed("The traversal has no steps")
-        first = instructions[0][0]
-        if first not in START_STEPS:
-            raise malformed(f"A traversal cannot start with {first}(); start with one of {sorted(START_STEPS)}")
-    instructions = infix_connectives(instructions, root=root)
-    for index, instruction in enumerate(instructions):
-        name = instruction[0]
-        args = [normalise(a, name) for a in instruction[1:]]
-        if name in MODULATORS:
-            _modulate(steps, name, args)
-            continue
-        factory = _FACTORIES.get(name)
-        if factory is None:
-            raise unsupported_step(name)
-        step = factory(Build(name, args, root and index == 0, _child))
-        if isinstance(step, PropertyStep) and steps and isinstance(steps[-1], AddElementStep):
-            steps[-1].absorb(step)
-            continue
-        if isinstance(step, PropertyStep) and any(spec.key in (T.id, T.id_, T.label) for spec in step.specs):
-            raise malformed("property(T.id|T.label, ...) is only allowed directly after addV()/addE()")
-        steps.append(step)
-    return Pipeline(steps)
+    return _Compiler().compile(as_bytecode(bytecode), root=root)
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.track_paths = False
+        self.mutating = False
+
+    def child(self, bytecode: Any) -> Pipeline:
+        return self.compile(as_bytecode(bytecode), root=False)
+
+    def compile(self, bytecode: Bytecode, *, root: bool) -> Pipeline:
+        steps: list[Step] = []
+        instructions = bytecode.step_instructions
+        if root:
+            if not instructions:
+                raise malformed("The traversal has no steps")
+            first = instructions[0][0]
+            if first not in START_STEPS:
+                raise malformed(
+                    f"A traversal cannot start with {first}(); start with one of {sorted(START_STEPS)}")
+        instructions = infix_connectives(instructions, root=root)
+        factories = _FACTORIES
+        for index, instruction in enumerate(instructions):
+            name = instruction[0]
+            args = instruction[1:]
+            for a in args:
+                if type(a) not in _PLAIN:
+                    args = [normalise(a, name) for a in args]
+                    break
+            factory = factories.get(name)
+            if factory is None:
+                if name in MODULATORS:
+                    if name == "to" and args and isinstance(args[0], Direction):
+                        # to(Direction, labels...) is a step (like out()/in()), not the to() modulator
+                        steps.append(steps_graph.to_direction(Build(name, args, False, self.child)))
+                    else:
+                        self._modulate(steps, name, args)
+                    continue
+                if name in steps_repeat.REPEAT_PARTS:
+                    steps_repeat.attach(steps, Build(name, args, False, self.child))
+                    continue
+                raise unsupported_step(name)
+            build = Build(name, args, root and index == 0, self.child)
+            step = factory(build)
+            step.child_pipelines = build.children
+            if step.needs_path:
+                self.track_paths = True
+            if step.mutating:
+                self.mutating = True
+                if isinstance(step, PropertyStep):
+                    if steps and isinstance(steps[-1], AddElementStep):
+                        steps[-1].absorb(step)
+                        continue
+                    if any(spec.key is T.id or spec.key is T.id_ or spec.key is T.label for spec in step.specs):
+                        raise malformed("property(T.id|T.label, ...) is only allowed directly after addV()/addE()")
+            steps.append(step)
+        for step in steps:
+            step.finish()
+        return Pipeline(steps)
+
+    def _compiled(self, step: Step, value: Any) -> Any:
+        if isinstance(value, Bytecode):
+            pipeline = self.child(value)
+            step.child_pipelines.append(pipeline)
+            return pipeline
+        return value
+
+    def _modulate(self, steps: list[Step], name: str, args: list[Any]) -> None:
+        if name == "as":
+            if not args or not all(isinstance(a, str) for a in args):
+                raise malformed(f"as() takes step labels (strings), got {args!r}")
+            if not steps:
+                steps.append(StartStep("as"))
+            steps[-1].labels.extend(args)
+            return
+        step = _previous(steps, name)
+        if name == "by":
+            by = parse_by(args, self.child)
+            if by.kind == "traversal":
+                step.child_pipelines.append(by.arg)
+            step.add_by(by)
+        elif name == "option":
+            if len(args) == 3 and isinstance(args[2], Cardinality):
+                # option(Merge.onCreate|onMatch, Map, Cardinality): the cardinality of the Map's plain values
+                token, value, cardinality = args
+                step.add_option(token, self._compiled(step, value), cardinality)
+                return
+            if len(args) != 2:
+                raise malformed(f"option() takes a token and a value, got {args!r}")
+            token, value = args
+            step.add_option(self._compiled(step, token), self._compiled(step, value))
+        elif name == "with":
+            if not 1 <= len(args) <= 2:
+                raise malformed(f"with() takes a key and an optional value, got {args!r}")
+            step.add_with(args[0], args[1] if len(args) == 2 else True)
+        else:  # from / to
+            if len(args) != 1:
+                raise malformed(f"{name}() takes one argument, got {args!r}")
+            step.set_endpoint(name, self._compiled(step, args[0]))
 
 
 def _is_marker(instruction: list[Any], name: str) -> bool:
@@ -133,18 +286,19 @@ def infix_connectives(instructions: list[list[Any]], *, root: bool) -> list[list
     and everything after it the right one, as in TinkerPop: ``__.out('a').and().out('c').or()
     .out('d')`` is ``__.or(__.and(__.out('a'), __.out('c')), __.out('d'))``.
     """
-    if not any(_is_marker(i, "and") or _is_marker(i, "or") for i in instructions):
+    for instruction in instructions:
+        if len(instruction) == 1 and (instruction[0] == "and" or instruction[0] == "or"):
+            break
+    else:
         return instructions
     keep = 1 if root and instructions else 0
+    while keep and keep < len(instructions) and instructions[keep][0] == "as":
+        keep += 1  # g.V().as('a').out().and()...: the label belongs to the start step, outside the operands
     head, body = instructions[:keep], instructions[keep:]
     if any(_is_marker(i, "or") for i in body):
         operands = [_bytecode(_conjunction(part, "and")) for part in _split(body, "or")]
         return [*head, ["or", *operands]]
     return [*head, *_conjunction(body, "and")]
-
-
-def _child(bytecode: Any) -> Pipeline:
-    return compile_traversal(as_bytecode(bytecode), root=False)
 
 
 def _previous(steps: list[Step], modulator: str) -> Step:
@@ -153,34 +307,7 @@ def _previous(steps: list[Step], modulator: str) -> Step:
     return steps[-1]
 
 
-def _modulate(steps: list[Step], name: str, args: list[Any]) -> None:
-    if name == "as":
-        if not args or not all(isinstance(a, str) for a in args):
-            raise malformed(f"as() takes step labels (strings), got {args!r}")
-        if not steps:
-            steps.append(StartStep("as"))
-        steps[-1].labels.extend(args)
-    elif name == "by":
-        _previous(steps, name).add_by(parse_by(args))
-    elif name == "option":
-        if len(args) == 3 and isinstance(args[2], Cardinality):
-            # option(Merge.onCreate|onMatch, Map, Cardinality): the cardinality of the Map's plain values
-            token, value, cardinality = args
-            _previous(steps, name).add_option(
-                token, _child(value) if isinstance(value, Bytecode) else value, cardinality)
-            return
-        if len(args) != 2:
-            raise malformed(f"option() takes a token and a value, got {args!r}")
-        token, value = args
-        _previous(steps, name).add_option(token, _child(value) if isinstance(value, Bytecode) else value)
-    else:  # from / to
-        if len(args) != 1:
-            raise malformed(f"{name}() takes one argument, got {args!r}")
-        value = args[0]
-        _previous(steps, name).set_endpoint(name, _child(value) if isinstance(value, Bytecode) else value)
-
-
-def parse_by(args: list[Any]) -> By:
+def parse_by(args: list[Any], compile_child: Callable[[Any], Pipeline]) -> By:
     if not args:
         return By("identity")
     if len(args) > 2:
@@ -202,5 +329,5 @@ def parse_by(args: list[Any]) -> By:
     if isinstance(first, Column):
         return By("column", first, order)
     if isinstance(first, Bytecode):
-        return By("traversal", _child(first), order)
+        return By("traversal", compile_child(first), order)
     raise malformed(f"by() does not take {type(first).__name__} {first!r}")

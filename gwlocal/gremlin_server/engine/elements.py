@@ -34,6 +34,14 @@ class MapEntry:
     value: Any
 
 
+class LinkedSet(list[Any]):
+    """A Set that keeps insertion order (Java's ``LinkedHashSet``), e.g. what ``dedup(local)`` makes.
+
+    A list inside the engine, so that iterating it is deterministic (a Python ``set`` of strings is
+    not, from one process to the next); the executor hands it to the client as a Set.
+    """
+
+
 Element = VertexRecord | EdgeRecord
 
 
@@ -106,3 +114,12 @@ def attach(store: GraphStore, value: Any) -> Any:
     if isinstance(value, Edge):
         return store.edge(value.id) or value
     return value
+
+
+def attach_all(store: GraphStore, value: Any) -> Any:
+    """:func:`attach`, through lists and maps (``withSideEffect('a', [v1, v2])``)."""
+    if isinstance(value, list):
+        return [attach_all(store, v) for v in value]
+    if isinstance(value, dict):
+        return {k: attach_all(store, v) for k, v in value.items()}
+    return attach(store, value)

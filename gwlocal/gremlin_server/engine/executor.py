@@ -2,34 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from gremlin_python.process.traversal import Bytecode
-from gremlin_python.structure.graph import Edge, Property, Vertex, VertexProperty
+from gremlin_python.process.traversal import Bytecode, Traversal
+from gremlin_python.structure.graph import Edge, Path, Property, Vertex, VertexProperty
 
 from ..errors import NeptuneError
 from ..graph import EdgeRecord, Transaction, VertexPropertyRecord, VertexRecord
-from .compile import as_bytecode, compile_traversal, normalise
-from .elements import EdgeProperty, MapEntry
+from .compile import Compiled, as_bytecode, compile_request, normalise
+from .elements import EdgeProperty, LinkedSet, MapEntry, attach_all
 from .failures import malformed, unsupported_step
 from .static_checks import is_options_strategy, strategy_name
-from .traverser import Context, Traverser
+from .traverser import Context, root_traverser
 
 
-def execute(bytecode: Bytecode, txn: Transaction, *, deadline: float | None = None) -> list[Any]:
-    """Run ``bytecode`` in ``txn``; return the results in order as gremlinpython values.
+@dataclass
+class Prepared:
+    """A request compiled once: what the server needs before running it (is it a write?) and what
+    running it needs. Compiling is the costly half of a big batch; this way it happens once."""
+
+    compiled: Compiled
+    side_effects: dict[str, Any]
+
+    @property
+    def is_write(self) -> bool:
+        return self.compiled.mutating
+
+
+def prepare(bytecode: Bytecode | Traversal) -> Prepared:
+    """Compile ``bytecode`` (raising the NeptuneError that refuses it, if any) without running it."""
+    bc = as_bytecode(bytecode)
+    side_effects = _source(bc)
+    return Prepared(compile_request(bc), side_effects)
+
+
+def execute(bytecode: Bytecode | Traversal | Prepared, txn: Transaction, *, deadline: float | None = None) -> list[Any]:
+    """Run ``bytecode`` (or a :func:`prepare`'d request) in ``txn``; return the results in order as
+    gremlinpython values.
 
     Writes are applied through ``txn`` as they happen; on any error the caller rolls ``txn`` back
     (Neptune runs each request as one transaction). ``deadline`` is a ``time.monotonic()`` value:
     past it the query fails with ``TimeLimitExceededException``.
     """
-    bc = as_bytecode(bytecode)
-    side_effects = _source(bc)
-    pipeline = compile_traversal(bc)
-    ctx = Context(txn, deadline=deadline, side_effects=side_effects)
+    prepared = bytecode if isinstance(bytecode, Prepared) else prepare(bytecode)
+    compiled = prepared.compiled
+    side_effects = {k: attach_all(txn.store, v) for k, v in prepared.side_effects.items()}
+    ctx = Context(txn, deadline=deadline, side_effects=side_effects, track_paths=compiled.track_paths)
     ctx.check_deadline()
     try:
-        return [detach(t.obj) for t in pipeline.run(ctx, (Traverser(None),))]
+        root = root_traverser(compiled.track_paths)
+        return [detach(t.obj) for t in compiled.pipeline.run(ctx, (root,))]
     except NeptuneError:
         raise
     except RecursionError as exc:
@@ -82,6 +105,14 @@ def detach(obj: Any) -> Any:
         return Property(obj.key, obj.value, _edge(obj.edge))
     if isinstance(obj, MapEntry):
         return {_detach_key(obj.key): detach(obj.value)}
+    if isinstance(obj, Path):
+        return Path([set(labels) for labels in obj.labels], [detach(o) for o in obj.objects])
+    if isinstance(obj, LinkedSet):
+        items = [_detach_key(x) for x in obj]
+        try:
+            return set(items)
+        except TypeError:  # unhashable members (maps, lists): keep them, in order
+            return items
     if isinstance(obj, dict):
         return {_detach_key(k): detach(v) for k, v in obj.items()}
     if isinstance(obj, list):

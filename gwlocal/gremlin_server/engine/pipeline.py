@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from gremlin_python.process.traversal import Cardinality, Column, Order, T
+from gremlin_python.structure.graph import Path
 
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty, MapEntry, property_values
@@ -25,16 +26,51 @@ _MAX_LAZY_DEPTH = 64
 
 
 class Step:
-    """One step. Subclasses implement :meth:`apply`; modulators call the ``add_*`` hooks."""
+    """One step. Subclasses implement :meth:`apply`; modulators call the ``add_*`` hooks.
+
+    Class flags describe the step the way TinkerPop's interfaces do, for the decisions that depend
+    on them: ``barrier`` (TinkerPop's ``Barrier``: the step drains its input before emitting) with
+    ``local_barrier`` for the ones that are not reducing/collecting (``barrier()``, ``aggregate``);
+    ``needs_path`` (the step reads full paths: the compiler then records them).
+    """
 
     reducing: ClassVar[bool] = False
-    """True for reducing barriers (``count``, ``fold`` ...): ``group().by(...)`` folds otherwise."""
+    """True for reducing barriers (``count``, ``fold`` ...)."""
+    barrier: ClassVar[bool] = False
+    local_barrier: ClassVar[bool] = False
+    needs_path: ClassVar[bool] = False
+    mutating: ClassVar[bool] = False
+    """The step writes (the server refuses it on a reader before running anything)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.labels: list[str] = []
+        self.child_pipelines: list[Pipeline] = []
+        """Every child traversal of the step (arguments and modulators), set by the compiler."""
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        raise NotImplementedError
+
+    def is_barrier(self) -> bool:
+        """TinkerPop's ``Barrier`` (scope-dependent steps override this)."""
+        return self.barrier
+
+    def global_children(self) -> list[Pipeline]:
+        """Children every routed traverser flows through as one traversal (``union``/``choose``
+        branches), as opposed to local children run afresh per traverser (``where``, ``by`` ...)."""
+        return []
+
+    def is_global_barrier(self) -> bool:
+        """A ``Barrier`` that is not a ``LocalBarrier``: what ``group().by(k).by(v)`` reduces with."""
+        return self.is_barrier() and not self.local_barrier
+
+    def at_most_one(self) -> bool:
+        """True when the step turns one traverser into at most one (a map or a filter), so it can
+        run through :meth:`one` without a generator (see :meth:`Pipeline.one`)."""
+        return False
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        """The step on a single traverser, eagerly: its result or ``None`` (filtered)."""
         raise NotImplementedError
 
     def add_by(self, by: By) -> None:
@@ -46,6 +82,12 @@ class Step:
     def set_endpoint(self, direction: str, value: Any) -> None:
         raise malformed(f"{direction}() cannot modulate {self.name}()")
 
+    def add_with(self, key: Any, value: Any) -> None:
+        raise malformed(f"with() cannot modulate {self.name}(): it takes no configuration")
+
+    def finish(self) -> None:
+        """Called once the step and all its modulators are compiled: refuse incomplete forms."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
 
@@ -53,6 +95,12 @@ class Step:
 class IdentityStep(Step):
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         return stream
+
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        return t
 
 
 class StartStep(IdentityStep):
@@ -64,10 +112,52 @@ class Pipeline:
 
     def __init__(self, steps: list[Step]) -> None:
         self.steps = steps
+        self._has_barrier: bool | None = None
+        self._single: bool | None = None
+
+    @property
+    def single(self) -> bool:
+        """Every step maps or filters one traverser to at most one: :meth:`one` may run it eagerly.
+
+        For such a pipeline, eager and lazy evaluation are indistinguishable (there is nothing to
+        stop pulling early for), and skipping the generator chain matters in batches: a request of a
+        hundred ``mergeV(...).id()`` upserts runs a hundred of these."""
+        if self._single is None:
+            self._single = bool(self.steps) and all(step.at_most_one() for step in self.steps)
+        return self._single
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        """Run a :attr:`single` pipeline on one traverser: its result, or ``None``."""
+        ctx.tick()
+        for step in self.steps:
+            result = step.one(ctx, t)
+            if result is None:
+                return None
+            t = result.labelled(step.labels) if step.labels else result
+        return t
 
     @property
     def reducing(self) -> bool:
         return bool(self.steps) and self.steps[-1].reducing
+
+    @property
+    def has_barrier(self) -> bool:
+        """A barrier anywhere in the traversal or its children (TinkerPop's recursive ``Barrier``
+        lookup): a branch step with such a child feeds it every traverser before reading it."""
+        if self._has_barrier is None:
+            self._has_barrier = any(
+                step.is_barrier() or any(child.has_barrier for child in step.child_pipelines)
+                for step in self.steps
+            )
+        return self._has_barrier
+
+    @property
+    def global_barrier(self) -> Step | None:
+        """The first step that is a non-local barrier (TinkerPop's ``determineBarrierStep``)."""
+        for step in self.steps:
+            if step.is_global_barrier():
+                return step
+        return None
 
     @property
     def start_label(self) -> str | None:
@@ -80,9 +170,19 @@ class Pipeline:
     @property
     def end_label(self) -> str | None:
         last = self.steps[-1] if self.steps else None
-        return last.labels[-1] if last is not None and last.labels and len(self.steps) > 1 else None
+        if last is None or not last.labels or isinstance(last, StartStep):
+            return None
+        return last.labels[-1]
 
     def run(self, ctx: Context, stream: Iterable[Traverser]) -> Iterator[Traverser]:
+        """Chain the steps' generators over ``stream``.
+
+        The deadline is checked through :meth:`Context.tick`, called here once per run and by the
+        steps that create traversers (``V``, ``out``, ``unfold``, ``inject``, ``repeat`` ...): every
+        traverser is born in one of them, so a long query cannot outrun its timeout, and steps that
+        only map or filter pay nothing for it.
+        """
+        ctx.tick()
         it: Iterator[Traverser] = iter(stream)
         for index, step in enumerate(self.steps):
             if index and index % _MAX_LAZY_DEPTH == 0:
@@ -92,7 +192,6 @@ class Pipeline:
             it = step.apply(ctx, it)
             if step.labels:
                 it = _labelled(it, step.labels)
-            it = ctx.ticking(it)
         return it
 
     def results(self, ctx: Context, t: Traverser) -> Iterator[Traverser]:
@@ -105,7 +204,9 @@ class Pipeline:
         return False, None
 
     def productive(self, ctx: Context, t: Traverser) -> bool:
-        return any(True for _ in self.results(ctx, t))
+        for _ in self.results(ctx, t):
+            return True
+        return False
 
 
 def _labelled(stream: Iterator[Traverser], labels: list[str]) -> Iterator[Traverser]:
@@ -174,6 +275,8 @@ def project_token(obj: Any, token: T) -> tuple[bool, Any]:
 
 
 def project_column(obj: Any, column: Column) -> tuple[bool, Any]:
+    if isinstance(obj, Path):  # a Path's keys are its labels, its values its objects
+        return True, [set(labels) for labels in obj.labels] if column is Column.keys else list(obj.objects)
     if isinstance(obj, dict):
         return True, list(obj.keys()) if column is Column.keys else list(obj.values())
     if isinstance(obj, MapEntry):
@@ -200,8 +303,9 @@ def scope_values(t: Traverser, ctx: Context, key: Any) -> list[Any] | None:
         found = t.labelled_values(key)
         if found:
             return found
-        if key in ctx.side_effects:
-            return [ctx.side_effects[key]]
+        present, value = ctx.side_effect(key)
+        if present:
+            return [value]
     return None
 
 
@@ -219,18 +323,22 @@ def select_value(t: Traverser, ctx: Context, key: Any, pop: str = "last") -> tup
 
 
 # --------------------------------------------------------------------------- building steps
-@dataclass
 class Build:
     """What a step factory gets: the step's name and (normalised) arguments, whether it starts
-    the root traversal, and a way to compile child traversals."""
+    the root traversal, and a way to compile child traversals (recorded in :attr:`children`)."""
 
-    name: str
-    args: list[Any]
-    is_start: bool
-    compile_child: Any  # Callable[[Bytecode], Pipeline]; typed loosely to avoid an import cycle
+    __slots__ = ("args", "children", "compile_child", "is_start", "name")
+
+    def __init__(self, name: str, args: list[Any], is_start: bool, compile_child: Callable[[Any], Pipeline]) -> None:
+        self.name = name
+        self.args = args
+        self.is_start = is_start
+        self.compile_child = compile_child
+        self.children: list[Pipeline] = []
 
     def child(self, bytecode: Any) -> Pipeline:
         pipeline: Pipeline = self.compile_child(bytecode)
+        self.children.append(pipeline)
         return pipeline
 
     def arity(self, low: int, high: int | None = None) -> None:

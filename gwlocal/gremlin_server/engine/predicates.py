@@ -8,12 +8,14 @@ rather than letting it through.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from gremlin_python.process.traversal import P, TextP
 
-from .failures import unsupported
+from .failures import invalid_parameter, unsupported
 from .values import compare, equals
 
 Ternary = bool | None
@@ -51,6 +53,27 @@ def _text(test: Callable[[str, str], bool], negate: bool) -> Callable[[Any, Any]
     return run
 
 
+@functools.lru_cache(maxsize=256)
+def compile_regex(pattern: str) -> re.Pattern[str]:
+    """``TextP.regex`` uses Java's ``Pattern.find()``: a match anywhere in the string, like
+    ``re.search``. The common syntax is shared; Java-only constructs (possessive quantifiers ...)
+    fail to compile here and are refused."""
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise invalid_parameter(f"TextP.regex: invalid regular expression {pattern!r}: {exc}") from exc
+
+
+def _regex(negate: bool) -> Callable[[Any, Any], Ternary]:
+    def run(x: Any, operand: Any) -> Ternary:
+        if not isinstance(x, str) or not isinstance(operand, str):
+            return None
+        found = compile_regex(operand).search(x) is not None
+        return not found if negate else found
+
+    return run
+
+
 _SIMPLE: dict[str, Callable[[Any, Any], Ternary]] = {
     "eq": lambda x, v: equals(x, v),
     "neq": lambda x, v: not equals(x, v),
@@ -66,6 +89,8 @@ _SIMPLE: dict[str, Callable[[Any, Any], Ternary]] = {
     "notStartingWith": _text(str.startswith, negate=True),
     "endingWith": _text(str.endswith, negate=False),
     "notEndingWith": _text(str.endswith, negate=True),
+    "regex": _regex(negate=False),
+    "notRegex": _regex(negate=True),
 }
 
 SUPPORTED_OPERATORS = frozenset(_SIMPLE) | {"between", "inside", "outside", "and", "or", "not"}
@@ -129,6 +154,10 @@ def validate(p: P) -> None:
         return
     if p.operator not in SUPPORTED_OPERATORS:
         raise unsupported(f"{'TextP' if isinstance(p, TextP) else 'P'}.{p.operator}")
+    if p.operator in ("regex", "notRegex"):
+        if not isinstance(p.value, str):
+            raise invalid_parameter(f"TextP.{p.operator} takes a String pattern, got {p.value!r}")
+        compile_regex(p.value)
     if p.operator in ("and", "or"):
         validate(p.value)
         validate(p.other)

@@ -10,12 +10,12 @@ from typing import Any
 from gremlin_python.process.traversal import Bytecode, P, Scope, T
 
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
-from .elements import EdgeProperty, has_property, label_matches, property_values, reference_id
+from .elements import EdgeProperty, LinkedSet, has_property, label_matches, property_values, reference_id
 from .failures import invalid_parameter, malformed, unsupported
 from .pipeline import IDENTITY, Build, By, Pipeline, Step, no_args, ring, select_value
-from .predicates import bind_scope_values, passes, scope_keys, validate
+from .predicates import bind_scope_values, evaluate, scope_keys, validate
 from .traverser import Context, Traverser
-from .values import freeze
+from .values import freeze, is_number
 
 
 class FilterStep(Step):
@@ -28,6 +28,12 @@ class FilterStep(Step):
         for t in stream:
             if self.keep(ctx, t):
                 yield t
+
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        return t if self.keep(ctx, t) else None
 
 
 def _labels_of(label: str) -> list[str]:
@@ -68,7 +74,7 @@ class HasStep(FilterStep):
             return bool(candidates)
         if isinstance(test, Pipeline):
             return any(test.productive(ctx, t.split(c)) for c in candidates)
-        return any(passes(test, c) for c in candidates)
+        return _holds(ctx, test, candidates)
 
 
 class HasNotStep(FilterStep):
@@ -86,7 +92,23 @@ class IsStep(FilterStep):
         self.predicate = predicate
 
     def keep(self, ctx: Context, t: Traverser) -> bool:
-        return passes(self.predicate, t.obj)
+        return _holds(ctx, self.predicate, (t.obj,))
+
+
+def _holds(ctx: Context, p: P, candidates: Any) -> bool:
+    """Does ``p`` hold for any candidate? When none passes and one comparison was Gremlin's ``ERROR``
+    (``lt`` across types, NaN ...), the error is counted so an enclosing ``not()`` filters too: in
+    TinkerPop's ternary logic ``not(ERROR)`` is ``ERROR``, not ``true``."""
+    error = False
+    for c in candidates:
+        result = evaluate(p, c)
+        if result is True:
+            return True
+        if result is None:
+            error = True
+    if error:
+        ctx.errors += 1
+    return False
 
 
 class TraversalFilterStep(FilterStep):
@@ -115,7 +137,10 @@ class TraversalFilterStep(FilterStep):
 
     def keep(self, ctx: Context, t: Traverser) -> bool:
         if self.name == "not":
-            return not self._productive(ctx, t, self.children[0])
+            errors = ctx.errors
+            if self._productive(ctx, t, self.children[0]):
+                return False
+            return ctx.errors == errors  # not(ERROR) is ERROR: filtered as well
         if self.name == "or":
             return any(self._productive(ctx, t, c) for c in self.children)
         return all(self._productive(ctx, t, c) for c in self.children)
@@ -158,7 +183,7 @@ class WherePredicateStep(FilterStep):
             if not ok:
                 return False
             values.append(value)
-        return passes(bind_scope_values(self.predicate, iter(values)), start)
+        return _holds(ctx, bind_scope_values(self.predicate, iter(values)), (start,))
 
 
 class DedupStep(Step):
@@ -167,6 +192,9 @@ class DedupStep(Step):
         self.scope = scope
         self.dedup_labels = labels
         self.by: By | None = None
+
+    def is_barrier(self) -> bool:
+        return self.scope is not Scope.local
 
     def add_by(self, by: By) -> None:
         if self.by is not None:
@@ -191,15 +219,15 @@ class DedupStep(Step):
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         if self.scope is Scope.local:
             for t in stream:
-                if not isinstance(t.obj, list | tuple | set):
+                if not isinstance(t.obj, list | tuple | set | frozenset):
                     yield t
                     continue
                 seen_local: dict[Any, Any] = {}
                 for item in t.obj:
                     seen_local.setdefault(freeze(item), item)
-                yield t.split(list(seen_local.values()))
+                yield t.split(LinkedSet(seen_local.values()))  # TinkerPop: a (Linked)Set
             return
-        seen: set[Any] = set()
+        seen: set[Any] = ctx.step_state(self, set)
         for t in stream:
             ok, key = self._key(ctx, t)
             if not ok:
@@ -213,6 +241,8 @@ class DedupStep(Step):
 class RangeStep(Step):
     """``limit``/``range``/``tail`` over the whole stream. Lazy: stops pulling once satisfied."""
 
+    barrier = True
+
     def __init__(self, name: str, low: int, high: int) -> None:
         super().__init__(name)
         self.low = low
@@ -224,11 +254,113 @@ class RangeStep(Step):
             return
         if self.high == 0 or (self.high != -1 and self.high <= self.low):
             return
-        for i, t in enumerate(stream):
+        counter = ctx.step_state(self, lambda: [0])  # shared by the passes of an enclosing repeat()
+        if self.high != -1 and counter[0] >= self.high:
+            return
+        for t in stream:
+            i = counter[0]
+            counter[0] = i + 1
             if i >= self.low:
                 yield t
             if self.high != -1 and i + 1 >= self.high:
                 return
+
+
+class LocalRangeStep(Step):
+    """``limit``/``range``/``tail`` with ``Scope.local``: applied to the collection in each traverser
+    (TinkerPop's ``RangeLocalStep``/``TailLocalStep``). A Map keeps the entries in range; a list or set
+    keeps its items in range -- or, when exactly one item is asked for (``limit(local, 1)``,
+    ``tail(local, 1)``), becomes that item, and a traverser with nothing to give is filtered out.
+    Anything that is not a collection passes unchanged."""
+
+    def __init__(self, name: str, low: int, high: int) -> None:
+        super().__init__(name)
+        self.low = low
+        self.high = high
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            obj = t.obj
+            if not isinstance(obj, dict | list | tuple | set | frozenset):
+                yield t
+                continue
+            low, high = self.low, self.high
+            if self.name == "tail":
+                high = len(obj)
+                low = high - self.low
+            found, value = _local_range(obj, low, high)
+            if found:
+                yield t.split(value)
+
+
+def _local_range(obj: Any, low: int, high: int) -> tuple[bool, Any]:
+    if isinstance(obj, dict):
+        items = list(obj.items())
+        return True, dict(items[max(low, 0):] if high == -1 else items[max(low, 0):max(high, 0)])
+    items = list(obj)
+    picked = items[max(low, 0):] if high == -1 else items[max(low, 0):max(high, 0)]
+    if high != -1 and high - low == 1:
+        return (True, picked[0]) if picked else (False, None)
+    return True, (LinkedSet(picked) if isinstance(obj, set | frozenset) else picked)
+
+
+class SampleStep(Step):
+    """``sample(n)``: ``n`` traversers drawn at random without replacement, weighted by the ``by()``
+    projection (a number; unproductive or non-numeric weighs nothing), from the store's seeded rng;
+    ``sample(local, n)`` draws from the collection in each traverser."""
+
+    def __init__(self, name: str, scope: Scope, amount: int) -> None:
+        super().__init__(name)
+        self.scope = scope
+        self.amount = amount
+        self.by: By | None = None
+
+    def is_barrier(self) -> bool:
+        return self.scope is not Scope.local
+
+    def add_by(self, by: By) -> None:
+        if self.by is not None:
+            raise malformed("sample() takes one by() modulator")
+        self.by = by
+
+    def _draw(self, ctx: Context, items: list[Any], weights: list[float]) -> list[int]:
+        chosen: list[int] = []
+        indexes = [i for i, w in enumerate(weights) if w > 0]
+        while indexes and len(chosen) < self.amount:
+            total = sum(weights[i] for i in indexes)
+            point = ctx.rng.random() * total
+            for position, i in enumerate(indexes):
+                point -= weights[i]
+                if point < 0 or position == len(indexes) - 1:
+                    chosen.append(indexes.pop(position))
+                    break
+        return chosen
+
+    def _weight(self, ctx: Context, t: Traverser) -> float:
+        if self.by is None:
+            return 1.0
+        ok, value = self.by.project(ctx, t)
+        return float(value) if ok and is_number(value) else 0.0
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        if self.scope is Scope.local:
+            for t in stream:
+                obj = t.obj
+                if isinstance(obj, dict):
+                    entries = list(obj.items())
+                    picked = self._draw(ctx, entries, [1.0] * len(entries))
+                    yield t.split(dict(entries[i] for i in sorted(picked)))
+                elif isinstance(obj, list | tuple | set | frozenset):
+                    items = list(obj)
+                    picked = self._draw(ctx, items, [1.0] * len(items))
+                    yield t.split([items[i] for i in sorted(picked)])
+                else:
+                    yield t
+            return
+        traversers = list(stream)
+        weights = [self._weight(ctx, t) for t in traversers]
+        for i in self._draw(ctx, traversers, weights):
+            yield traversers[i]
 
 
 class NoneStep(Step):
@@ -370,22 +502,36 @@ def _int(b: Build, value: Any) -> int:
 
 def _range(b: Build) -> Step:
     scope, rest = _scope(b.args)
-    if scope is Scope.local:
-        raise unsupported(f"{b.name}(local)")
+    cls: type[RangeStep | LocalRangeStep] = LocalRangeStep if scope is Scope.local else RangeStep
     if b.name == "limit":
         if len(rest) != 1:
             raise malformed("limit() takes one number")
-        return RangeStep(b.name, 0, _int(b, rest[0]))
+        return cls(b.name, 0, _int(b, rest[0]))
     if b.name == "tail":
         if len(rest) > 1:
             raise malformed("tail() takes at most one number")
-        return RangeStep(b.name, _int(b, rest[0]) if rest else 1, -1)
+        return cls(b.name, _int(b, rest[0]) if rest else 1, -1)
+    if b.name == "skip":
+        if len(rest) != 1:
+            raise malformed("skip() takes one number")
+        return cls("range", _int(b, rest[0]), -1)
     if len(rest) != 2:
         raise malformed("range() takes a low and a high bound")
-    return RangeStep(b.name, _int(b, rest[0]), _int(b, rest[1]))
+    low, high = _int(b, rest[0]), _int(b, rest[1])
+    if low < 0 or (high != -1 and high < low):
+        raise invalid_parameter(f"range() needs 0 <= low <= high (or high -1), got {low}, {high}")
+    return cls(b.name, low, high)
+
+
+def _sample(b: Build) -> Step:
+    scope, rest = _scope(b.args)
+    if len(rest) != 1:
+        raise malformed(f"sample() takes an amount, got {b.args!r}")
+    return SampleStep(b.name, scope, _int(b, rest[0]))
 
 
 STEPS: dict[str, Callable[[Build], Step]] = {
+    "sample": _sample,
     "has": _has,
     "hasId": _has_id,
     "hasLabel": _has_label,
@@ -400,5 +546,6 @@ STEPS: dict[str, Callable[[Build], Step]] = {
     "limit": _range,
     "range": _range,
     "tail": _range,
+    "skip": _range,
     "none": no_args(NoneStep),
 }

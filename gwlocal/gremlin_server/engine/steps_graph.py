@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from gremlin_python.process.traversal import Direction
+
 from ..graph import EdgeRecord, GraphStore, VertexRecord
+from ..wire.tokens import wire_name
 from .elements import reference_id
-from .failures import invalid_parameter
+from .failures import invalid_parameter, malformed
 from .pipeline import Build, Step, no_args
 from .traverser import Context, Traverser
 
@@ -45,8 +48,10 @@ class GraphStep(Step):
         return [e for e in found_e if e is not None]
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        tick = ctx.tick
         for t in stream:
             for element in self._lookup(ctx.store):
+                tick()
                 yield t.split(element)
 
 
@@ -72,13 +77,16 @@ class VertexStep(Step):
         self.edge_labels = labels
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        tick = ctx.tick
         for t in stream:
             v = _vertex(t.obj, self.name)
             if self.direction in ("out", "both"):
                 for e in GraphStore.out_edges(v, self.edge_labels):
+                    tick()
                     yield t.split(e, came_from=v) if self.to_edges else t.split(e.in_v)
             if self.direction in ("in", "both"):
                 for e in GraphStore.in_edges(v, self.edge_labels):
+                    tick()
                     yield t.split(e, came_from=v) if self.to_edges else t.split(e.out_v)
 
 
@@ -116,7 +124,35 @@ def _vertex_step(direction: str, to_edges: bool) -> Callable[[Build], Step]:
     return make
 
 
+_DIRECTIONS = {"OUT": "out", "IN": "in", "BOTH": "both"}
+
+
+def _direction(b: Build) -> str:
+    if not b.args or not isinstance(b.args[0], Direction):
+        raise malformed(f"{b.name}() takes a Direction first, got {b.args!r}")
+    return _DIRECTIONS[wire_name(b.args[0])]
+
+
+def to_direction(b: Build) -> Step:
+    """``to(Direction, labels...)``/``toE(...)``: ``out``/``in``/``both`` (``outE`` ...) by a Direction
+    argument (TinkerPop's ``VertexStep`` with a direction)."""
+    direction = _direction(b)
+    labels = _flatten_ids(b.args[1:])
+    if not all(isinstance(label, str) for label in labels):
+        raise invalid_parameter(f"{b.name}() takes edge labels (strings), got {b.args[1:]!r}")
+    to_edges = b.name == "toE"
+    return VertexStep(f"{direction}E" if to_edges else direction, direction, to_edges, labels)
+
+
+def _to_v(b: Build) -> Step:
+    b.arity(1, 1)
+    direction = _direction(b)
+    return EdgeVertexStep({"out": "outV", "in": "inV", "both": "bothV"}[direction])
+
+
 STEPS: dict[str, Callable[[Build], Step]] = {
+    "toE": to_direction,
+    "toV": _to_v,
     "V": _graph,
     "E": _graph,
     "out": _vertex_step("out", False),

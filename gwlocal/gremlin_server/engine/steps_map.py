@@ -5,16 +5,19 @@ and ``barrier``."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from gremlin_python.process.traversal import Column, Direction, Order, Pop, Scope, T
+from gremlin_python.process.traversal import Bytecode, Column, Direction, Operator, Order, Pop, Scope, T
 from gremlin_python.statics import long
+from gremlin_python.structure.graph import Path
 
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
 from .elements import EdgeProperty, MapEntry, attach, element_id, element_label, property_objects
 from .failures import invalid_parameter, malformed, unsupported
-from .pipeline import IDENTITY, Build, By, Step, no_args, project_column, ring, select_value
+from .operators import apply_operator
+from .pipeline import IDENTITY, Build, By, IdentityStep, Pipeline, Step, no_args, project_column, ring, select_value
 from .traverser import Context, Traverser
 from .values import freeze, is_number, order_key
 
@@ -28,6 +31,12 @@ class MapStep(Step):
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
             yield t.split(self.map(ctx, t))
+
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        return t.split(self.map(ctx, t))
 
 
 class IdStep(MapStep):
@@ -73,19 +82,36 @@ class PropertiesStep(Step):
                 yield t.split(p.value if as_values else p)
 
 
+WITH_TOKENS = "~tinkerpop.valueMap.tokens"
+WITH_IDS, WITH_LABELS, WITH_ALL = 1, 2, 15
+
+
 class ValueMapStep(MapStep):
     """``valueMap([true,] keys...)``: vertex values are lists (multi-properties), edge values not."""
 
-    def __init__(self, name: str, tokens: bool, keys: list[str]) -> None:
+    def __init__(self, name: str, tokens: int, keys: list[str]) -> None:
         super().__init__(name)
         self.tokens = tokens
+        """``WithOptions`` bits: ids 1, labels 2, keys 4, values 8 (``valueMap(true)`` is all)."""
         self.keys = keys
-        self.by: By | None = None
+        self.bys: list[By] = []
 
     def add_by(self, by: By) -> None:
-        if self.by is not None:
-            raise malformed("valueMap() takes one by() modulator")
-        self.by = by
+        """The ``by()``s project the values key by key, round-robin (TinkerPop's traversal ring)."""
+        self.bys.append(by)
+
+    def add_with(self, key: Any, value: Any) -> None:
+        """``with(WithOptions.tokens[, WithOptions.ids|labels|...])``, TinkerPop's only valueMap option."""
+        if key != WITH_TOKENS:
+            raise malformed(f"with({key!r}) is not an option of valueMap(); it takes with(WithOptions.tokens[, ...])")
+        if isinstance(value, bool):
+            self.tokens = WITH_ALL if value else 0
+        elif isinstance(value, int) and 0 <= value <= WITH_ALL:
+            self.tokens |= value
+        else:
+            raise invalid_parameter(
+                "WithOptions.tokens requires Integer arguments (possible values are: "
+                f"WithOptions.[none|ids|labels|keys|values|all]), got {value!r}")
 
     def map(self, ctx: Context, t: Traverser) -> Any:
         obj = t.obj
@@ -94,8 +120,9 @@ class ValueMapStep(MapStep):
             return result  # Neptune has no meta-properties
         if not isinstance(obj, VertexRecord | EdgeRecord):
             raise invalid_parameter(f"valueMap() expects an element, got {type(obj).__name__}")
-        if self.tokens:
+        if self.tokens & WITH_IDS:
             result[T.id] = obj.id
+        if self.tokens & WITH_LABELS:
             result[T.label] = obj.label
         wanted = set(self.keys)
         if isinstance(obj, VertexRecord):
@@ -106,12 +133,16 @@ class ValueMapStep(MapStep):
             for key, value in obj.properties.items():
                 if not wanted or key in wanted:
                     result[key] = value
-        if self.by is not None:
+        if self.bys:
+            index = 0
             for key, value in list(result.items()):
                 if isinstance(key, str):
-                    ok, projected = self.by.project(ctx, t.split(value))
+                    ok, projected = ring(self.bys, index).project(ctx, t.split(value))
+                    index += 1
                     if ok:
                         result[key] = projected
+                    else:
+                        del result[key]  # an unproductive by() drops the key
         return result
 
 
@@ -138,6 +169,33 @@ class ElementMapStep(MapStep):
         for p in property_objects(obj, self.keys):
             result[p.key] = p.value
         return result
+
+
+class TraversalSelectStep(Step):
+    """``select(traversal)`` (TinkerPop 3.7): the key to select is the traversal's first result."""
+
+    def __init__(self, name: str, pop: str, key: Pipeline) -> None:
+        super().__init__(name)
+        self.pop = pop
+        self.key = key
+        self.bys: list[By] = []
+
+    def add_by(self, by: By) -> None:
+        if self.bys:
+            raise malformed("select(traversal) takes one by() modulator")
+        self.bys.append(by)
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        for t in stream:
+            found, key = self.key.first(ctx, t)
+            if not found:
+                continue
+            found, obj = select_value(t, ctx, key, self.pop)
+            if not found:
+                continue
+            ok, value = ring(self.bys, 0).project(ctx, t.split(obj))
+            if ok:
+                yield t.split(value)
 
 
 class SelectStep(Step):
@@ -188,13 +246,20 @@ class ProjectStep(MapStep):
 
 class UnfoldStep(Step):
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        tick = ctx.tick
         for t in stream:
             obj = t.obj
             if isinstance(obj, dict):
                 for k, v in obj.items():
+                    tick()
                     yield t.split(MapEntry(k, v))
+            elif isinstance(obj, Path):
+                for item in obj.objects:
+                    tick()
+                    yield t.split(item)
             elif isinstance(obj, list | tuple | set | frozenset):
                 for item in obj:
+                    tick()
                     yield t.split(item)
             else:
                 yield t
@@ -207,16 +272,24 @@ class InjectStep(Step):
         self.is_start = is_start
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
-        injected = [Traverser(attach(ctx.store, v)) for v in self.values]
+        injected = [ctx.fresh(attach(ctx.store, v)) for v in self.values]
+        tick = ctx.tick
         if self.is_start:
             for _ in stream:
-                yield from injected
+                for t in injected:
+                    tick()
+                    yield t
             return
-        yield from injected
+        for t in injected:
+            tick()
+            yield t
         yield from stream
 
 
 class BarrierStep(Step):
+    barrier = True
+    local_barrier = True
+
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         yield from list(stream)
 
@@ -258,6 +331,9 @@ class ReduceStep(Step):
 
     reducing = True
 
+    def is_barrier(self) -> bool:
+        return self.scope is not Scope.local
+
     def __init__(self, name: str, scope: Scope) -> None:
         super().__init__(name)
         self.scope = scope
@@ -278,14 +354,28 @@ class ReduceStep(Step):
             return
         ok, value = _reduce(self.name, [t.obj for t in stream])
         if ok:
-            yield Traverser(value)
+            yield ctx.fresh(value)
 
 
 class FoldStep(Step):
+    """``fold()`` (a list) and ``fold(seed, operator)`` (a reduction, TinkerPop's ``Operator``s)."""
+
     reducing = True
+    barrier = True
+
+    def __init__(self, name: str, seed: Any = None, operator: Operator | None = None) -> None:
+        super().__init__(name)
+        self.seed = seed
+        self.operator = operator
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
-        yield Traverser([t.obj for t in stream])
+        if self.operator is None:
+            yield ctx.fresh([t.obj for t in stream])
+            return
+        result = copy.deepcopy(self.seed)
+        for t in stream:
+            result = apply_operator(self.operator, result, t.obj)
+        yield ctx.fresh(result)
 
 
 def _map_key(key: Any) -> Any:
@@ -299,18 +389,23 @@ def _map_key(key: Any) -> Any:
     return key
 
 
-class GroupStep(Step):
-    """``group().by(key).by(value)`` and ``groupCount().by(key)``.
+class Grouping:
+    """What ``group()``/``groupCount()`` and their side-effect forms share: the ``by()``s and the
+    reduction of a group's members to its value, with TinkerPop 3.7's rules (``GroupStep``):
 
-    The value ``by`` runs over all traversers of a group at once: a reducing traversal
-    (``count()``, ``sum()`` ...) gives its single result, anything else is folded into a list --
-    TinkerPop's behaviour.
+    * the key ``by`` projects each traverser (an unproductive projection skips the traverser);
+    * ``groupCount`` counts the members (a Long);
+    * a value ``by`` that is not a traversal (``by('age')``, ``by(T.id)``, ``by()``) folds the members'
+      projections into a list (unproductive ones are left out), as does ``by(identity())``;
+    * a value traversal holding a barrier (``count()``, ``fold()``, ``tail()``, ``order()``, ``dedup()``
+      ...) runs over all the members and the group's value is its *first* result (``by(tail())``
+      gives the last member itself, ``by(values('age').fold())`` a list); no result, no key;
+    * a value traversal without a barrier gives each member's first result, and the last member's
+      wins (``by(constant(1))`` is ``1``); no member productive, no key.
     """
 
-    reducing = True
-
     def __init__(self, name: str) -> None:
-        super().__init__(name)
+        self.name = name
         self.bys: list[By] = []
 
     def add_by(self, by: By) -> None:
@@ -319,37 +414,65 @@ class GroupStep(Step):
             raise malformed(f"{self.name}() takes at most {limit} by() modulators")
         self.bys.append(by)
 
-    def _value(self, ctx: Context, members: list[Traverser]) -> tuple[bool, Any]:
+    def key(self, ctx: Context, t: Traverser) -> tuple[bool, Any]:
+        return (self.bys[0] if self.bys else IDENTITY).project(ctx, t)
+
+    def value(self, ctx: Context, members: list[Traverser]) -> tuple[bool, Any]:
+        if self.name == "groupCount":
+            return True, long(len(members))
         by = self.bys[1] if len(self.bys) > 1 else IDENTITY
-        if by.kind == "traversal":
-            results = [r.obj for r in by.arg.run(ctx, iter(members))]
-            if by.arg.reducing:
-                return (True, results[0]) if results else (False, None)
-            return True, results
+        if by.kind == "traversal" and not _is_identity(by.arg):
+            pipeline: Pipeline = by.arg
+            if pipeline.global_barrier is not None:
+                for r in pipeline.run(ctx, members):
+                    return True, r.obj
+                return False, None
+            found, last = False, None
+            for t in members:
+                ok, value = pipeline.first(ctx, t)
+                if ok:
+                    found, last = True, value
+            return found, last
         values = []
         for t in members:
-            ok, value = by.project(ctx, t)
+            ok, value = by.project(ctx, t) if by.kind != "traversal" else (True, t.obj)
             if ok:
                 values.append(value)
         return True, values
 
-    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
-        key_by = self.bys[0] if self.bys else IDENTITY
-        groups: dict[Any, tuple[Any, list[Traverser]]] = {}
-        for t in stream:
-            ok, key = key_by.project(ctx, t)
-            if not ok:
-                continue
-            groups.setdefault(freeze(key), (key, []))[1].append(t)
+    def reduce(self, ctx: Context, groups: dict[Any, tuple[Any, list[Traverser]]]) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key, members in groups.values():
-            if self.name == "groupCount":
-                result[_map_key(key)] = long(len(members))
-                continue
-            ok, value = self._value(ctx, members)
+            ok, value = self.value(ctx, members)
             if ok:
                 result[_map_key(key)] = value
-        yield Traverser(result)
+        return result
+
+
+def _is_identity(pipeline: Pipeline) -> bool:
+    return len(pipeline.steps) == 1 and type(pipeline.steps[0]) is IdentityStep and not pipeline.steps[0].labels
+
+
+class GroupStep(Step):
+    """``group().by(key).by(value)`` and ``groupCount().by(key)``: a reducing barrier emitting one Map."""
+
+    reducing = True
+    barrier = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.grouping = Grouping(name)
+
+    def add_by(self, by: By) -> None:
+        self.grouping.add_by(by)
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        groups: dict[Any, tuple[Any, list[Traverser]]] = {}
+        for t in stream:
+            ok, key = self.grouping.key(ctx, t)
+            if ok:
+                groups.setdefault(freeze(key), (key, []))[1].append(t)
+        yield ctx.fresh(self.grouping.reduce(ctx, groups))
 
 
 def _column_key(i: int) -> Callable[[tuple[Traverser, list[Any]]], tuple[Any, ...]]:
@@ -364,6 +487,9 @@ class OrderStep(Step):
         super().__init__(name)
         self.scope = scope
         self.bys: list[By] = []
+
+    def is_barrier(self) -> bool:
+        return self.scope is not Scope.local
 
     def add_by(self, by: By) -> None:
         self.bys.append(by)
@@ -410,6 +536,50 @@ class OrderStep(Step):
         yield from self._sort(ctx, list(stream))
 
 
+class GroupSideEffectStep(Step):
+    """``group('x')``/``groupCount('x')``: each traverser passes through and joins its group in the
+    side effect ``x``, read (reduced) by ``cap('x')`` or ``select('x')``. Every step naming ``x`` adds
+    to the same side effect (``union(groupCount('m').by('lang'), groupCount('m').by('name'))``)."""
+
+    def __init__(self, name: str, key: str) -> None:
+        super().__init__(name)
+        self.key = key
+        self.grouping = Grouping(name)
+
+    def add_by(self, by: By) -> None:
+        self.grouping.add_by(by)
+
+    def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        state = ctx.side_effects.get(self.key)
+        if not isinstance(state, GroupState):
+            state = GroupState()
+            ctx.side_effects[self.key] = state
+        for t in stream:
+            ok, key = self.grouping.key(ctx, t)
+            if ok:
+                state.add(key, t, self.grouping)
+            yield t
+
+
+class GroupState:
+    """The side effect of ``group('x')``/``groupCount('x')``: each group's members so far (and the
+    grouping that reduces them), reduced when read."""
+
+    def __init__(self) -> None:
+        self.groups: dict[Any, tuple[Any, list[Traverser], Grouping]] = {}
+
+    def add(self, key: Any, t: Traverser, grouping: Grouping) -> None:
+        self.groups.setdefault(freeze(key), (key, [], grouping))[1].append(t)
+
+    def final(self, ctx: Context) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key, members, grouping in self.groups.values():
+            ok, value = grouping.value(ctx, members)
+            if ok:
+                result[_map_key(key)] = value
+        return result
+
+
 # --------------------------------------------------------------------------- factories
 def _scope(b: Build) -> tuple[Scope, list[Any]]:
     if b.args and isinstance(b.args[0], Scope):
@@ -418,9 +588,11 @@ def _scope(b: Build) -> tuple[Scope, list[Any]]:
 
 
 def _keys(b: Build, args: list[Any]) -> list[str]:
-    if not all(isinstance(a, str) for a in args):
+    """Property keys; a ``null`` key names no property and is ignored (TinkerPop 3.7)."""
+    keys = [a for a in args if a is not None]
+    if not all(isinstance(a, str) for a in keys):
         raise invalid_parameter(f"{b.name}() takes property keys (strings), got {args!r}")
-    return list(args)
+    return keys
 
 
 def _properties(b: Build) -> Step:
@@ -429,9 +601,9 @@ def _properties(b: Build) -> Step:
 
 def _value_map(b: Build) -> Step:
     args = list(b.args)
-    tokens = False
+    tokens = 0
     if args and isinstance(args[0], bool):
-        tokens = args.pop(0)
+        tokens = WITH_ALL if args.pop(0) else 0
     return ValueMapStep(b.name, tokens, _keys(b, args))
 
 
@@ -454,6 +626,8 @@ def _select(b: Build) -> Step:
         pop = _POPS[args.pop(0)]
     if len(args) == 1 and isinstance(args[0], Column):
         return SelectStep(b.name, pop, args)
+    if len(args) == 1 and isinstance(args[0], Bytecode):
+        return TraversalSelectStep(b.name, pop, b.child(args[0]))
     if not args or not all(isinstance(a, str) for a in args):
         raise unsupported(f"select({', '.join(repr(a) for a in b.args)})")
     return SelectStep(b.name, pop, args)
@@ -461,7 +635,9 @@ def _select(b: Build) -> Step:
 
 def _project(b: Build) -> Step:
     b.arity(1)
-    keys = _keys(b, b.args)
+    if not all(isinstance(a, str) for a in b.args):
+        raise invalid_parameter(f"project() takes keys (strings), got {b.args!r}")
+    keys = list(b.args)
     if len(set(keys)) != len(keys):
         raise invalid_parameter(f"project() keys must be unique, got {keys!r}")
     return ProjectStep(b.name, keys)
@@ -485,15 +661,21 @@ def _reduce_step(b: Build) -> Step:
 
 
 def _fold(b: Build) -> Step:
-    if b.args:
-        raise unsupported("fold(seed, operator)")
-    return FoldStep(b.name)
+    if not b.args:
+        return FoldStep(b.name)
+    if len(b.args) != 2 or not isinstance(b.args[1], Operator):
+        raise malformed(f"fold() takes no arguments or a seed and an Operator, got {b.args!r}")
+    return FoldStep(b.name, b.args[0], b.args[1])
 
 
 def _group(b: Build) -> Step:
-    if b.args:
-        raise unsupported(f"{b.name}('{b.args[0]}') (side-effect form)")
-    return GroupStep(b.name)
+    if not b.args:
+        return GroupStep(b.name)
+    b.arity(1, 1)
+    key = b.args[0]
+    if not isinstance(key, str):
+        raise invalid_parameter(f"{b.name}() takes a side-effect key (a String), got {key!r}")
+    return GroupSideEffectStep(b.name, key)
 
 
 def _order(b: Build) -> Step:

@@ -30,12 +30,25 @@ META_PROPERTIES_UNSUPPORTED = "Properties on a vertex property is not supported"
 """Neptune's own message (code UnsupportedOperationException) for meta-properties."""
 
 
-@dataclass(frozen=True, slots=True)
 class CardValue:
-    """A value wrapped with its cardinality (TinkerPop 3.7 ``CardinalityValue``, e.g. ``single(30)``)."""
+    """A value wrapped with its cardinality (TinkerPop 3.7 ``CardinalityValue``, e.g. ``single(30)``).
 
-    cardinality: Cardinality
-    value: Any
+    Immutable by convention; a plain slots class because batches create thousands of them."""
+
+    __slots__ = ("cardinality", "value")
+
+    def __init__(self, cardinality: Cardinality, value: Any) -> None:
+        self.cardinality = cardinality
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CardValue) and (self.cardinality, self.value) == (other.cardinality, other.value)
+
+    def __hash__(self) -> int:
+        return hash((id(self.cardinality), self.value))
+
+    def __repr__(self) -> str:
+        return f"CardValue({self.cardinality!r}, {self.value!r})"
 
 
 def cardinality_value(value: Any) -> CardValue | None:
@@ -58,23 +71,31 @@ def check_cardinality(cardinality: Cardinality) -> Cardinality:
 
 @dataclass
 class PropertySpec:
-    """One ``property(...)`` write: optional cardinality, key (a String or T.id/T.label), value
-    (a constant, a :class:`CardValue`, or a child traversal evaluated per traverser)."""
+    """One ``property(...)`` write: optional cardinality, key (a String, T.id/T.label, or a child
+    traversal whose first result is the key), value (a constant, a :class:`CardValue`, or a child
+    traversal evaluated per traverser)."""
 
     cardinality: Cardinality | None
     key: Any
     value: Any
 
-    def resolve(self, ctx: Context, t: Traverser) -> tuple[Cardinality | None, Any]:
-        value = self.value
-        cardinality = self.cardinality
+    def resolve(self, ctx: Context, t: Traverser) -> tuple[Cardinality | None, Any, Any]:
+        """(cardinality, key, value) for this traverser; a traversal that produces nothing is an
+        error, as TinkerPop's ``TraversalUtil.apply`` makes it."""
+        key, value, cardinality = self.key, self.value, self.cardinality
+        if isinstance(key, Pipeline):
+            found, key = key.first(ctx, t)
+            if not found:
+                raise invalid_parameter("property(traversal, value): the key traversal produced nothing")
+            if not isinstance(key, str) and key not in (T.id, T.id_, T.label):
+                raise invalid_parameter(f"property(traversal, value): the key traversal gave {key!r}, not a String")
         if isinstance(value, Pipeline):
             found, value = value.first(ctx, t)
             if not found:
-                raise invalid_parameter(f"property('{self.key}'): the value traversal produced nothing")
+                raise invalid_parameter(f"property('{key}'): the value traversal produced nothing")
         if isinstance(value, CardValue):
             cardinality, value = value.cardinality, value.value
-        return cardinality, value
+        return cardinality, key, value
 
 
 def write_property(ctx: Context, element: Any, cardinality: Cardinality | None, key: Any, value: Any) -> None:
@@ -95,20 +116,30 @@ def write_property(ctx: Context, element: Any, cardinality: Cardinality | None, 
 
 
 class PropertyStep(Step):
+    mutating = True
+
     def __init__(self, name: str, specs: list[PropertySpec]) -> None:
         super().__init__(name)
         self.specs = specs
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
-            for spec in self.specs:
-                cardinality, value = spec.resolve(ctx, t)
-                write_property(ctx, t.obj, cardinality, spec.key, value)
-            yield t
+            yield self.one(ctx, t)
+
+    def at_most_one(self) -> bool:
+        return True
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser:
+        for spec in self.specs:
+            cardinality, key, value = spec.resolve(ctx, t)
+            write_property(ctx, t.obj, cardinality, key, value)
+        return t
 
 
 class AddElementStep(Step):
     """Shared by ``addV``/``addE``: the label and the ``property()`` calls folded into creation."""
+
+    mutating = True
 
     def __init__(self, name: str, label: str | Pipeline | None) -> None:
         super().__init__(name)
@@ -129,21 +160,28 @@ class AddElementStep(Step):
         element_id: Any = None
         props: list[tuple[Any, ...]] = []
         for spec in self.specs:
-            cardinality, value = spec.resolve(ctx, t)
-            if spec.key in (T.id, T.id_):
+            cardinality, key, value = spec.resolve(ctx, t)
+            if key is T.id or key is T.id_:
                 element_id = value
-            elif spec.key is T.label:
+            elif key is T.label:
                 label = value
             else:
-                props.append((cardinality, spec.key, value))
+                props.append((cardinality, key, value))
         return label, element_id, props
 
 
 class AddVertexStep(AddElementStep):
+    """``addV``. Neptune: ``addV(label)`` with the id of an existing vertex adds ``label`` to that
+    vertex (and the properties), if it lacks it; with a label it has, the id is a duplicate."""
+
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
             label, vertex_id, props = self._creation(ctx, t, DEFAULT_VERTEX_LABEL)
-            v = ctx.txn.add_vertex(label, vertex_id)
+            existing = ctx.store.vertex(vertex_id) if vertex_id is not None else None
+            if existing is not None:
+                v = ctx.txn.add_vertex_labels(existing, label)
+            else:
+                v = ctx.txn.add_vertex(label, vertex_id)
             for cardinality, key, value in props:
                 write_property(ctx, v, cardinality, key, value)
             yield t.split(v)
@@ -221,6 +259,8 @@ def _describe(pipeline: Pipeline) -> str:
 
 
 class DropStep(Step):
+    mutating = True
+
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         txn = ctx.txn
         for t in stream:
@@ -264,8 +304,10 @@ def _property(b: Build) -> Step:
     if len(args) > 2:
         raise unsupported_operation(META_PROPERTIES_UNSUPPORTED)
     key, value = args
-    if not isinstance(key, str) and key not in (T.id, T.id_, T.label):
-        raise invalid_parameter(f"property() key must be a String, T.id or T.label, got {key!r}")
+    if isinstance(key, Bytecode):
+        key = b.child(key)
+    elif not isinstance(key, str) and key not in (T.id, T.id_, T.label):
+        raise invalid_parameter(f"property() key must be a String, T.id, T.label or a traversal, got {key!r}")
     return PropertyStep(b.name, [PropertySpec(cardinality, key, _value(b, value))])
 
 

@@ -13,8 +13,12 @@ import datetime
 import math
 from typing import Any
 
+from aenum import Enum
+from gremlin_python.structure.graph import Path
+
 from ..graph import EdgeRecord, VertexPropertyRecord, VertexRecord
-from .elements import EdgeProperty, MapEntry
+from ..wire.tokens import wire_name
+from .elements import EdgeProperty, LinkedSet, MapEntry
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
@@ -74,13 +78,15 @@ def equals(a: Any, b: Any) -> bool:
         return equals(a.key, b.key) and equals(a.value, b.value)
     if isinstance(a, EdgeProperty) and isinstance(b, EdgeProperty):
         return a.key == b.key and equals(a.value, b.value)
-    if isinstance(a, set | frozenset) and isinstance(b, set | frozenset):
+    if isinstance(a, set | frozenset | LinkedSet) and isinstance(b, set | frozenset | LinkedSet):
+        return bool(freeze(a) == freeze(b))
+    if isinstance(a, Path) and isinstance(b, Path):
         return bool(freeze(a) == freeze(b))
     return compare(a, b) == 0
 
 
 _RANK_NULL, _RANK_BOOL, _RANK_NUMBER, _RANK_DATE, _RANK_STRING = 0, 1, 2, 3, 4
-_RANK_VERTEX, _RANK_EDGE, _RANK_VPROP, _RANK_PROP = 5, 6, 7, 8
+_RANK_VERTEX, _RANK_EDGE, _RANK_VPROP, _RANK_PROP, _RANK_PATH = 5, 6, 7, 8, 9
 _RANK_SET, _RANK_LIST, _RANK_MAP, _RANK_UNKNOWN = 10, 11, 12, 13
 
 
@@ -98,6 +104,8 @@ def order_key(x: Any) -> tuple[Any, ...]:
         return (_RANK_DATE, _timestamp(x))
     if isinstance(x, str):
         return (_RANK_STRING, x)
+    if isinstance(x, Enum):  # T.id, Direction.OUT ... order by their Gremlin names, among Strings
+        return (_RANK_STRING, wire_name(x))
     if isinstance(x, VertexRecord):
         return (_RANK_VERTEX, x.id)
     if isinstance(x, EdgeRecord):
@@ -106,8 +114,10 @@ def order_key(x: Any) -> tuple[Any, ...]:
         return (_RANK_VPROP, x.id)
     if isinstance(x, EdgeProperty):
         return (_RANK_PROP, x.key, order_key(x.value))
-    if isinstance(x, set | frozenset):
+    if isinstance(x, set | frozenset | LinkedSet):
         return (_RANK_SET, tuple(sorted(order_key(i) for i in x)))
+    if isinstance(x, Path):
+        return (_RANK_PATH, tuple(order_key(i) for i in x.objects))
     if isinstance(x, list | tuple):
         return (_RANK_LIST, tuple(order_key(i) for i in x))
     if isinstance(x, dict):
@@ -139,10 +149,12 @@ def freeze(x: Any) -> Any:
         # A Property is equal to another with the same key and value, whatever its element (TinkerPop
         # "Dedup Step": g.V().bothE().properties().dedup()); a VertexProperty is a first-class element.
         return ("p", x.key, freeze(x.value))
+    if isinstance(x, LinkedSet | set | frozenset):
+        return ("set", frozenset(freeze(i) for i in x))
     if isinstance(x, list | tuple):
         return ("list", tuple(freeze(i) for i in x))
-    if isinstance(x, set | frozenset):
-        return ("set", frozenset(freeze(i) for i in x))
+    if isinstance(x, Path):
+        return ("path", tuple(freeze(i) for i in x.objects), tuple(frozenset(labels) for labels in x.labels))
     if isinstance(x, dict):
         return ("map", frozenset((freeze(k), freeze(v)) for k, v in x.items()))
     if isinstance(x, MapEntry):

@@ -19,9 +19,10 @@ from typing import Any
 
 from aenum import Enum
 from gremlin_python import statics
-from gremlin_python.process.traversal import P, TextP, Traverser
+from gremlin_python.process.traversal import Binding, Bytecode, P, TextP, Traverser
 from gremlin_python.structure.graph import Edge, Path, Property, Vertex, VertexProperty
 from gremlin_python.structure.io.graphbinaryV1 import DataType, GraphBinaryReader
+from gremlin_python.structure.io.util import HashableDict
 
 from .messages import LambdaArg, RequestMessage, WireError
 from .tokens import (
@@ -199,6 +200,330 @@ class _RequestReader(GraphBinaryReader):  # type: ignore[misc]
         super().__init__(deserializer_map=_READER_OVERRIDES)
 
 
+# --------------------------------------------------------------------------- fast request reader
+# gremlinpython's reader walks a BytesIO through several Python calls per byte field; requests
+# (batches of hundreds of upserts) are the endpoint's hot path, so the common types are read here
+# straight from the frame's bytes with ``struct.unpack_from``. The types a client rarely sends
+# (elements, paths, BigDecimal, durations ...) are handed to gremlinpython's reader at the same offset,
+# so they decode exactly as before. A frame shorter than what it announces fails with WireError.
+
+_U8 = struct.Struct(">B")
+_I8 = struct.Struct(">b")
+_I16 = struct.Struct(">h")
+_FLOAT = struct.Struct(">f")
+
+Read = Any  # Callable[[bytes, int], tuple[Any, int]]: a value's reader, from just after its value flag
+
+
+def _need(buf: bytes, end: int) -> None:
+    if end > len(buf):
+        raise _Truncated(f"frame truncated: wanted {end} bytes, the frame has {len(buf)}")
+
+
+def _str_at(buf: bytes, pos: int) -> tuple[str, int]:
+    """A bare String value (length, UTF-8 bytes): no type code, no value flag."""
+    (length,) = _INT32_UNPACK_FROM(buf, pos)
+    start = pos + 4
+    end = start + length
+    if length < 0 or end > len(buf):
+        raise _Truncated(f"frame truncated or bad string length {length}")
+    return buf[start:end].decode("utf-8"), end
+
+
+def _count_at(buf: bytes, pos: int, what: str) -> int:
+    (count,) = _INT32.unpack_from(buf, pos)
+    if count < 0:
+        raise WireError(f"negative {what} count {count}")
+    return int(count)
+
+
+class _FastReader:
+    """Reads a fully qualified GraphBinary value (type code, value flag, value) at an offset."""
+
+    def __init__(self) -> None:
+        self._fallback = _RequestReader()
+        self._fallback_objectify = self._fallback._deserializer_by_type_code
+        enums: dict[int, Read] = {code.value: self._enum(enum_type) for enum_type, code in _ENUM_TYPE_CODES.items()}
+        self._readers: dict[int, Read] = {
+            DataType.int.value: self._int,
+            DataType.long.value: self._long,
+            DataType.string.value: _str_at,
+            DataType.date.value: self._date,
+            DataType.double.value: self._double,
+            DataType.float.value: self._float,
+            DataType.list.value: self._list,
+            DataType.map.value: self._map,
+            DataType.set.value: self._set,
+            DataType.uuid.value: self._uuid,
+            DataType.bytecode.value: self._bytecode,
+            DataType.p.value: self._predicate(P),
+            DataType.textp.value: self._predicate(TextP),
+            DataType.binding.value: self._binding,
+            DataType.lambda_.value: self._lambda,
+            DataType.traversalstrategy.value: self._strategy,
+            DataType.clazz.value: self._class,
+            DataType.boolean.value: self._boolean,
+            DataType.byte.value: self._byte,
+            DataType.short.value: self._short,
+            DataType.biginteger.value: self._bigint,
+            **enums,
+        }
+
+    def read(self, buf: bytes, pos: int) -> tuple[Any, int]:
+        code = buf[pos]
+        flag = buf[pos + 1]
+        if flag == 0x00:  # the common scalars, inlined: this runs for nearly every value
+            if code == _STRING_CODE:
+                (length,) = _INT32_UNPACK_FROM(buf, pos + 2)
+                start = pos + 6
+                end = start + length
+                if length < 0 or end > len(buf):
+                    raise _Truncated(f"frame truncated or bad string length {length}")
+                return buf[start:end].decode("utf-8"), end
+            if code == _INT_CODE:
+                return _INT32_UNPACK_FROM(buf, pos + 2)[0], pos + 6
+            if code == _LONG_CODE:
+                return statics.long(_INT64_UNPACK_FROM(buf, pos + 2)[0]), pos + 10
+        if code == _NULL_CODE:
+            return None, pos + 2
+        if flag == _NULL_FLAG:
+            if code not in self._readers and code not in self._fallback_objectify:
+                raise WireError(f"unknown GraphBinary type code 0x{code:02x}")
+            return None, pos + 2
+        reader = self._readers.get(code)
+        if reader is None:
+            return self._delegate(buf, pos, code)
+        if flag != 0x00:
+            raise WireError(f"unsupported value flag 0x{flag:02x} for type code 0x{code:02x}")
+        result: tuple[Any, int] = reader(buf, pos + 2)
+        return result
+
+    def _delegate(self, buf: bytes, pos: int, code: int) -> tuple[Any, int]:
+        objectify = self._fallback_objectify.get(code)
+        if objectify is None:
+            raise WireError(f"unknown GraphBinary type code 0x{code:02x}")
+        buff = _StrictBuffer(buf)
+        buff.seek(pos + 1)
+        value = objectify(buff, self._fallback, True)
+        return value, buff.tell()
+
+    # scalars -------------------------------------------------------------
+    @staticmethod
+    def _int(buf: bytes, pos: int) -> tuple[int, int]:
+        return _INT32.unpack_from(buf, pos)[0], pos + 4
+
+    @staticmethod
+    def _long(buf: bytes, pos: int) -> tuple[Any, int]:
+        return statics.long(_INT64.unpack_from(buf, pos)[0]), pos + 8
+
+    @staticmethod
+    def _date(buf: bytes, pos: int) -> tuple[Any, int]:
+        return millis_to_datetime(_INT64.unpack_from(buf, pos)[0]), pos + 8
+
+    @staticmethod
+    def _double(buf: bytes, pos: int) -> tuple[float, int]:
+        return _DOUBLE.unpack_from(buf, pos)[0], pos + 8
+
+    @staticmethod
+    def _float(buf: bytes, pos: int) -> tuple[float, int]:
+        return _FLOAT.unpack_from(buf, pos)[0], pos + 4
+
+    @staticmethod
+    def _uuid(buf: bytes, pos: int) -> tuple[uuid.UUID, int]:
+        _need(buf, pos + 16)
+        return uuid.UUID(bytes=buf[pos:pos + 16]), pos + 16
+
+    @staticmethod
+    def _boolean(buf: bytes, pos: int) -> tuple[bool, int]:
+        return _I8.unpack_from(buf, pos)[0] == 0x01, pos + 1
+
+    @staticmethod
+    def _byte(buf: bytes, pos: int) -> tuple[Any, int]:
+        return int.__new__(statics.SingleByte, _I8.unpack_from(buf, pos)[0]), pos + 1
+
+    @staticmethod
+    def _short(buf: bytes, pos: int) -> tuple[int, int]:
+        return _I16.unpack_from(buf, pos)[0], pos + 2
+
+    @staticmethod
+    def _bigint(buf: bytes, pos: int) -> tuple[int, int]:
+        size = _count_at(buf, pos, "BigInteger byte")
+        start = pos + 4
+        _need(buf, start + size)
+        return int.from_bytes(buf[start:start + size], byteorder="big", signed=True), start + size
+
+    # collections ---------------------------------------------------------
+    def _list(self, buf: bytes, pos: int) -> tuple[list[Any], int]:
+        count = _count_at(buf, pos, "list item")
+        pos += 4
+        read = self.read
+        items = []
+        for _ in range(count):
+            item, pos = read(buf, pos)
+            items.append(item)
+        return items, pos
+
+    def _set(self, buf: bytes, pos: int) -> tuple[Any, int]:
+        items, pos = self._list(buf, pos)
+        try:
+            return set(items), pos
+        except TypeError:  # unhashable members: keep them, as gremlinpython does
+            return items, pos
+
+    def _map(self, buf: bytes, pos: int) -> tuple[dict[Any, Any], int]:
+        count = _count_at(buf, pos, "map entry")
+        pos += 4
+        read = self.read
+        unpack_from = _INT32_UNPACK_FROM
+        size = len(buf)
+        result: dict[Any, Any] = {}
+        key: Any
+        value: Any
+        for _ in range(count):
+            if buf[pos] == _STRING_CODE and buf[pos + 1] == 0x00:  # a String key, inlined
+                (length,) = unpack_from(buf, pos + 2)
+                start = pos + 6
+                pos = start + length
+                if length < 0 or pos > size:
+                    raise _Truncated(f"frame truncated or bad string length {length}")
+                key = buf[start:pos].decode("utf-8")
+            else:
+                key, pos = read(buf, pos)
+                if isinstance(key, dict | list | set):
+                    key = HashableDict.of(key)
+            code = buf[pos]
+            if code == _STRING_CODE and buf[pos + 1] == 0x00:  # a String value, inlined
+                (length,) = unpack_from(buf, pos + 2)
+                start = pos + 6
+                pos = start + length
+                if length < 0 or pos > size:
+                    raise _Truncated(f"frame truncated or bad string length {length}")
+                value = buf[start:pos].decode("utf-8")
+            elif code == _INT_CODE and buf[pos + 1] == 0x00:
+                value = unpack_from(buf, pos + 2)[0]
+                pos += 6
+            else:
+                value, pos = read(buf, pos)
+            result[key] = value
+        return result, pos
+
+    # traversal -----------------------------------------------------------
+    def _instructions(self, buf: bytes, pos: int) -> tuple[list[list[Any]], int]:
+        count = _count_at(buf, pos, "instruction")
+        pos += 4
+        read = self.read
+        unpack_from = _INT32_UNPACK_FROM
+        size = len(buf)
+        instructions = []
+        for _ in range(count):
+            (length,) = unpack_from(buf, pos)
+            start = pos + 4
+            pos = start + length
+            if length < 0 or pos > size:
+                raise _Truncated(f"frame truncated or bad step name length {length}")
+            instruction: list[Any] = [buf[start:pos].decode("utf-8")]
+            (arity,) = unpack_from(buf, pos)
+            pos += 4
+            if arity < 0:
+                raise WireError(f"negative argument count {arity}")
+            for _ in range(arity):
+                if buf[pos] == _STRING_CODE and buf[pos + 1] == 0x00:  # a String argument, inlined
+                    (length,) = unpack_from(buf, pos + 2)
+                    start = pos + 6
+                    pos = start + length
+                    if length < 0 or pos > size:
+                        raise _Truncated(f"frame truncated or bad string length {length}")
+                    instruction.append(buf[start:pos].decode("utf-8"))
+                else:
+                    arg, pos = read(buf, pos)
+                    instruction.append(arg)
+            instructions.append(instruction)
+        return instructions, pos
+
+    def _bytecode(self, buf: bytes, pos: int) -> tuple[Bytecode, int]:
+        bytecode = Bytecode.__new__(Bytecode)  # the attributes Bytecode() sets, without its checks
+        bytecode.bindings = {}
+        bytecode.step_instructions, pos = self._instructions(buf, pos)
+        bytecode.source_instructions, pos = self._instructions(buf, pos)
+        return bytecode, pos
+
+    def _enum(self, enum_type: type[Enum]) -> Read:
+        read = self.read
+        members: dict[bytes, Enum] = {}
+
+        def enum_value(buf: bytes, pos: int) -> tuple[Enum, int]:
+            if buf[pos] == _STRING_CODE and buf[pos + 1] == 0x00:
+                # The name's bytes are looked up directly: a batch repeats the same few tokens.
+                (length,) = _INT32_UNPACK_FROM(buf, pos + 2)
+                start = pos + 6
+                end = start + length
+                if length < 0 or end > len(buf):
+                    raise _Truncated(f"frame truncated or bad string length {length}")
+                raw = buf[start:end]
+                member = members.get(raw)
+                if member is None:
+                    member = enum_from_wire(enum_type, raw.decode("utf-8"))
+                    if len(members) < 256:
+                        members[raw] = member
+                return member, end
+            name, pos = read(buf, pos)
+            if type(name) is not str:
+                raise WireError(f"{enum_type.__name__} value is not a string: {name!r}")
+            return enum_from_wire(enum_type, name), pos
+
+        return enum_value
+
+    def _predicate(self, cls_: type[P]) -> Read:
+        read = self.read
+
+        def predicate(buf: bytes, pos: int) -> tuple[P, int]:
+            operator, pos = _str_at(buf, pos)
+            count = _count_at(buf, pos, "predicate argument")
+            pos += 4
+            args = []
+            for _ in range(count):
+                arg, pos = read(buf, pos)
+                args.append(arg)
+            return predicate_from_args(cls_, operator, args), pos
+
+        return predicate
+
+    def _binding(self, buf: bytes, pos: int) -> tuple[Binding, int]:
+        key, pos = _str_at(buf, pos)
+        value, pos = self.read(buf, pos)
+        return Binding(key, value), pos
+
+    @staticmethod
+    def _lambda(buf: bytes, pos: int) -> tuple[LambdaArg, int]:
+        language, pos = _str_at(buf, pos)
+        script, pos = _str_at(buf, pos)
+        (arguments,) = _INT32.unpack_from(buf, pos)
+        return LambdaArg(script=script, language=language, arguments=arguments), pos + 4
+
+    def _strategy(self, buf: bytes, pos: int) -> tuple[Any, int]:
+        class_name, pos = _str_at(buf, pos)
+        count = _count_at(buf, pos, "strategy configuration")
+        pos += 4
+        configuration: dict[Any, Any] = {}
+        for _ in range(count):
+            key, pos = self.read(buf, pos)
+            configuration[key], pos = self.read(buf, pos)
+        return make_strategy(class_name, configuration), pos
+
+    @staticmethod
+    def _class(buf: bytes, pos: int) -> tuple[Any, int]:
+        class_name, pos = _str_at(buf, pos)
+        return strategy_class(class_name) or statics.GremlinType(class_name), pos
+
+
+_NULL_CODE = 0xFE
+_STRING_CODE = DataType.string.value
+_INT_CODE = DataType.int.value
+_LONG_CODE = DataType.long.value
+_INT32_UNPACK_FROM = _INT32.unpack_from
+_INT64_UNPACK_FROM = _INT64.unpack_from
+
+
 # --------------------------------------------------------------------------- encoder
 class _Encoder:
     """Writes Gremlin Server 3.7's GraphBinary for response values (fully qualified: type code,
@@ -371,33 +696,36 @@ class GraphBinarySerializer:
 
     def __init__(self) -> None:
         self._encoder = _Encoder()
+        self._reader = _FastReader()
 
     def decode_request_body(self, body: bytes) -> RequestMessage:
         """Decode what follows the mime-type prefix: version, request id, op, processor, args."""
-        buff = _StrictBuffer(body)
+        buf = bytes(body)
         request_id: uuid.UUID | None = None
         try:
-            version = buff.read(1)[0]
+            _need(buf, 17)
+            version = buf[0]
             if version != _VERSION:
                 raise WireError(f"unsupported GraphBinary request version 0x{version:02x}")
-            request_id = uuid.UUID(bytes=buff.read(16))
-            op = _read_string_value(buff)
-            processor = _read_string_value(buff)
-            count = _read_int(buff)
-            if count < 0:
-                raise WireError(f"negative argument count {count}")
-            reader = _RequestReader()
+            request_id = uuid.UUID(bytes=buf[1:17])
+            op, pos = _str_at(buf, 17)
+            processor, pos = _str_at(buf, pos)
+            count = _count_at(buf, pos, "argument")
+            pos += 4
+            reader = self._reader
             args: dict[str, Any] = {}
             for _ in range(count):
-                key = reader.read_object(buff)
+                key, pos = reader.read(buf, pos)
                 if not isinstance(key, str):
                     raise WireError(f"request argument name is not a string: {key!r}")
-                args[key] = reader.read_object(buff)
+                args[key], pos = reader.read(buf, pos)
         except WireError as exc:
             raise WireError(str(exc), request_id=request_id, serializer=self) from exc
-        except _Truncated as exc:
-            raise WireError(str(exc), request_id=request_id, serializer=self) from exc
-        except Exception as exc:  # gremlinpython's reader fails with many types (ValueError, ...)
+        except (_Truncated, struct.error, IndexError) as exc:
+            raise WireError(f"frame truncated: {exc}", request_id=request_id, serializer=self) from exc
+        except RecursionError as exc:
+            raise WireError("request nested too deeply", request_id=request_id, serializer=self) from exc
+        except Exception as exc:  # gremlinpython's reader (rare types) fails with many types (ValueError, ...)
             raise WireError(
                 f"undecodable GraphBinary request: {type(exc).__name__}: {exc}",
                 request_id=request_id, serializer=self,

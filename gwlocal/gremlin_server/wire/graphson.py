@@ -77,16 +77,62 @@ class _Decoder:
 
     def __init__(self, version: int) -> None:
         self.version = version
+        self._handlers: dict[str, Any] = {}
+        """``@type`` tag -> the function decoding its ``@value`` (filled on first sight of a tag)."""
 
     def value(self, obj: Any) -> Any:
-        if isinstance(obj, list):
-            return [self.value(item) for item in obj]
-        if isinstance(obj, dict):
-            if _TYPE in obj and isinstance(obj[_TYPE], str):
-                return self._typed(obj[_TYPE], obj.get(_VALUE))
+        kind = type(obj)
+        if kind is str or kind is int or kind is float or kind is bool or obj is None:
+            return obj
+        if kind is dict:
+            tag = obj.get(_TYPE)
+            if type(tag) is str:
+                handler = self._handlers.get(tag)
+                if handler is None:
+                    handler = self._handler(tag)
+                return handler(obj.get(_VALUE))
             # A plain object: a v2 map, or gremlinpython's untyped args/strategy configuration.
-            return {key: self.value(item) for key, item in obj.items()}
-        return obj  # str, bool, int, float, None
+            value = self.value
+            return {key: value(item) for key, item in obj.items()}
+        if kind is list:
+            value = self.value
+            return [value(item) for item in obj]
+        return obj
+
+    def _handler(self, tag: str) -> Any:
+        """The decoding function for a tag, memoised; unknown tags are not remembered."""
+        prefix, _, name = tag.partition(":")
+        if prefix not in ("g", "gx") or not name:
+            raise WireError(f"unsupported GraphSON type {tag!r}")
+        simple = _SIMPLE.get(name)
+        if simple is None and not hasattr(self, f"_decode_{name}") and name not in ENUMS \
+                and not is_strategy_type_name(name):
+            raise WireError(f"unsupported GraphSON type {tag!r}")
+
+        def handler(raw: Any) -> Any:
+            return self._typed(tag, raw)
+
+        if simple is not None:
+            def scalar(raw: Any) -> Any:
+                try:
+                    return simple(raw)
+                except (TypeError, ValueError, InvalidOperation) as exc:
+                    raise WireError(f"bad {tag} value {raw!r}: {exc}") from exc
+
+            handler = scalar
+        elif hasattr(self, f"_decode_{name}"):
+            handler = getattr(self, f"_decode_{name}")
+        elif name in ENUMS:
+            enum_type = ENUMS[name]
+
+            def enum(raw: Any) -> Any:
+                if not isinstance(raw, str):
+                    raise WireError(f"{tag} value is not a string: {raw!r}")
+                return enum_from_wire(enum_type, raw)
+
+            handler = enum
+        self._handlers[tag] = handler
+        return handler
 
     def _typed(self, tag: str, raw: Any) -> Any:
         prefix, _, name = tag.partition(":")
@@ -113,7 +159,8 @@ class _Decoder:
     def _items(self, raw: Any, what: str) -> list[Any]:
         if not isinstance(raw, list):
             raise WireError(f"{what} value is not an array: {raw!r}")
-        return [self.value(item) for item in raw]
+        value = self.value
+        return [value(item) for item in raw]
 
     def _decode_List(self, raw: Any) -> list[Any]:
         return self._items(raw, "g:List")
@@ -151,11 +198,15 @@ class _Decoder:
     def _instructions(self, raw: Any, where: str) -> list[list[Any]]:
         if not isinstance(raw, list):
             raise WireError(f"g:Bytecode {where} is not an array")
+        value = self.value
         instructions = []
         for instruction in raw:
             if not isinstance(instruction, list) or not instruction or not isinstance(instruction[0], str):
                 raise WireError(f"malformed g:Bytecode {where} instruction {instruction!r}")
-            instructions.append([instruction[0], *(self.value(arg) for arg in instruction[1:])])
+            decoded = [instruction[0]]
+            for arg in instruction[1:]:
+                decoded.append(value(arg))
+            instructions.append(decoded)
         return instructions
 
     def _predicate(self, tag: str, raw: Any) -> P:
@@ -164,7 +215,7 @@ class _Decoder:
         cls = predicate_class(tag)
         operator: str = raw["predicate"]
         value = raw.get("value")
-        if isinstance(value, list):
+        if isinstance(value, list) and type(value) is not _GList:
             # A plain array is (value, other) from P.between / P.and_ ... In v3 a collection value
             # is a g:List, so a plain array of two is always a pair; v2 writes collections as plain
             # arrays too, so there the operator decides.
@@ -238,6 +289,80 @@ class _Decoder:
     def _decode_Traverser(self, raw: Any) -> Traverser:
         fields = self._fields(raw, "g:Traverser")
         return Traverser(self.value(fields.get("value")), self.value(fields.get("bulk", 1)))
+
+
+class _GList(list[Any]):
+    """A decoded ``g:List``, told apart from a plain JSON array (a ``P``'s operand pair)."""
+
+
+class _HookDecoder(_Decoder):
+    """The same decoding, done by ``json.loads``'s ``object_hook`` as the document is parsed.
+
+    The hook sees each JSON object once its members are already decoded, so nothing is walked twice
+    and plain arrays and strings are never visited in Python: :meth:`value` is the identity here.
+    """
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        # The most frequent scalar tags, with a fast path for well-formed values (anything else
+        # goes through the checked decoding, and its error).
+        for tag, kind, make in (("g:Int32", int, int), ("g:Int64", int, statics.long), ("g:Double", float, float)):
+            checked = self._handler(tag)
+
+            def fast(raw: Any, kind: type = kind, make: Any = make, checked: Any = checked) -> Any:
+                return make(raw) if type(raw) is kind else checked(raw)
+
+            self._handlers[tag] = fast
+
+    def value(self, obj: Any) -> Any:
+        return obj
+
+    def _items(self, raw: Any, what: str) -> list[Any]:
+        if not isinstance(raw, list):
+            raise WireError(f"{what} value is not an array: {raw!r}")
+        return raw
+
+    def _decode_List(self, raw: Any) -> list[Any]:
+        return _GList(self._items(raw, "g:List"))
+
+    def _decode_Map(self, raw: Any) -> dict[Any, Any]:
+        items = self._items(raw, "g:Map")
+        if len(items) % 2:
+            raise WireError("g:Map has an odd number of entries")
+        result: dict[Any, Any] = {}
+        for i in range(0, len(items), 2):
+            key = items[i]
+            if type(key) is not str and isinstance(key, list | tuple | set | dict):
+                key = HashableDict.of(key)
+            result[key] = items[i + 1]
+        return result
+
+    def _instructions(self, raw: Any, where: str) -> list[list[Any]]:
+        """The instruction arrays as parsed (their arguments are decoded already): checked, not copied."""
+        if not isinstance(raw, list):
+            raise WireError(f"g:Bytecode {where} is not an array")
+        for instruction in raw:
+            if type(instruction) is not list or not instruction or type(instruction[0]) is not str:
+                raise WireError(f"malformed g:Bytecode {where} instruction {instruction!r}")
+        return raw
+
+    def _decode_Bytecode(self, raw: Any) -> Bytecode:
+        if not isinstance(raw, dict):
+            raise WireError(f"g:Bytecode value is not an object: {raw!r}")
+        bytecode = Bytecode.__new__(Bytecode)  # the attributes Bytecode() sets, without its checks
+        bytecode.bindings = {}
+        bytecode.source_instructions = self._instructions(raw.get("source", []), "source")
+        bytecode.step_instructions = self._instructions(raw.get("step", []), "step")
+        return bytecode
+
+    def hook(self, obj: dict[str, Any]) -> Any:
+        tag = obj.get(_TYPE)
+        if type(tag) is not str:
+            return obj  # a plain object: a v2 map, the request, its args, a strategy configuration
+        handler = self._handlers.get(tag)
+        if handler is None:
+            handler = self._handler(tag)
+        return handler(obj.get(_VALUE))
 
 
 def _uuid(raw: Any) -> uuid.UUID:
@@ -414,13 +539,36 @@ class GraphSONSerializer:
         self.mime_type = MIME_TYPE_V3 if version == 3 else MIME_TYPE_V2
         self.text_frames = text_frames
         self._decoder = _Decoder(version)
+        self._hooks = _HookDecoder(version)
         self._encoder = _Encoder(version)
 
     def as_text_frames(self) -> GraphSONSerializer:
         return GraphSONSerializer(self.version, text_frames=True)
 
     def decode_request_body(self, body: bytes | str) -> RequestMessage:
-        """Decode the JSON request that follows the mime-type prefix."""
+        """Decode the JSON request that follows the mime-type prefix.
+
+        The fast path decodes while parsing (:class:`_HookDecoder`); a request it refuses is decoded
+        again the plain way, which knows the request id by the time it fails, so the error can be
+        addressed to the client's request.
+        """
+        try:
+            message = json.loads(body, object_hook=self._hooks.hook)
+        except (WireError, ValueError, UnicodeDecodeError, RecursionError):
+            return self._decode_walking(body)
+        if not isinstance(message, dict):
+            raise WireError("request is not a JSON object", serializer=self)
+        request_id = self._request_id(message.get("requestId"))
+        op, processor, args = message.get("op"), message.get("processor") or "", message.get("args", {})
+        if args is None:
+            args = {}
+        if (not isinstance(op, str) or not op or not isinstance(processor, str) or not isinstance(args, dict)
+                or not all(isinstance(k, str) for k in args)):
+            return self._decode_walking(body)
+        return RequestMessage(request_id=request_id, op=op, processor=processor, args=args, serializer=self)
+
+    def _decode_walking(self, body: bytes | str) -> RequestMessage:
+        """Parse, then walk the document: slower, with the request id in every error."""
         try:
             message = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -449,6 +597,8 @@ class GraphSONSerializer:
 
     def _request_id(self, raw: Any) -> uuid.UUID:
         """gremlinpython sends ``{"@type": "g:UUID", ...}``; Java drivers a plain string."""
+        if isinstance(raw, uuid.UUID):  # already decoded by the hook
+            return raw
         if isinstance(raw, dict) and raw.get(_TYPE) == "g:UUID":
             raw = raw.get(_VALUE)
         if not isinstance(raw, str):

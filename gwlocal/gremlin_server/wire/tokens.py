@@ -71,7 +71,22 @@ def wire_name(member: Enum) -> str:
     return first + "".join(part.title() for part in rest)
 
 
+_ENUM_CACHE: dict[tuple[Any, str], Enum] = {}
+"""(enum type, Gremlin name) -> member: decoding a batch meets the same few tokens thousands of times."""
+
+
 def enum_from_wire(enum_type: type[Enum], name: str) -> Enum:
+    """The canonical gremlinpython member for a Gremlin enum name (memoised :func:`_enum_from_wire`)."""
+    key = (enum_type, name)
+    member = _ENUM_CACHE.get(key)
+    if member is None:
+        member = _enum_from_wire(enum_type, name)
+        if len(_ENUM_CACHE) < 4096:  # names come from clients: keep the cache bounded
+            _ENUM_CACHE[key] = member
+    return member
+
+
+def _enum_from_wire(enum_type: type[Enum], name: str) -> Enum:
     """The canonical gremlinpython member for a Gremlin enum name.
 
     Canonical means: the plain snake_case member when gremlinpython has one (``T.id``,
