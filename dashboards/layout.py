@@ -73,7 +73,7 @@ SECTIONS: tuple[Section, ...] = (
                _app(m.MESSAGES_RECEIVED, m.MESSAGES_SUCCEEDED, m.MESSAGES_FAILED, m.DEADLINE_STOPS)),
         Widget("Upserts written (by Kind)", "elements", _app(m.UPSERTS_WRITTEN)),
         Widget("Delivery order: stale writes skipped, deletes, late deletes (by Kind)", "elements",
-               _app(m.STALE_WRITES_SKIPPED, m.ELEMENTS_DELETED, m.LATE_DELETES)),
+               _app(m.STALE_WRITES_SKIPPED, m.ELEMENTS_DELETED, m.LATE_DELETES, m.TOMBSTONES_PURGED)),
         Widget("Requests failed for good (by ErrorClass)", "requests",
                _app(m.GREMLIN_REQUEST_FAILURES, m.RETRY_BUDGET_EXHAUSTED, m.RETRY_DEADLINE_STOPS)),
     )),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from .dashboard import cli as dashboard_cli
 from .gremlin_server import cli as gremlin_server_cli
 from .local import cli as local_cli
+from .tombstones import cli as tombstones_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     local_cli.register(sub)
     gremlin_server_cli.register(sub)
     dashboard_cli.register(sub)
+    tombstones_cli.register(sub)
     return parser
 
 

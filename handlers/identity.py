@@ -1,19 +1,26 @@
 """Identity graph: link each user to the emails, phones, devices and IPs seen with them.
 
 Identifiers are normalised into vertex ids (``email:ada@example.com``), so two users who share
-a device or an email meet at the same vertex: the point of an identity graph. Edges carry
-``last_seen``; a redelivered observation rewrites the same value.
+a device or an email meet at the same vertex: the point of an identity graph.
+
+Order-safe (observations arrive out of order and more than once):
+
+- each user's ``name`` is newest-wins by ``observed_at`` (the upsert's version), property by
+  property, so an observation without a name never erases one, and an old one never wins;
+- ``first_seen``/``last_seen`` on users and on identifier edges keep the min/max
+  (:class:`~framework.KeepMin`, :class:`~framework.KeepMax`); ``names`` collects every name seen
+  (:class:`~framework.AddToSet`);
+- an observation with ``unlink: true`` deletes the identifier edges it names (a versioned
+  delete): an older link arriving later cannot bring the edge back, a newer one does.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-from framework.upserts import Edge, Upsert, Vertex
-from framework.worker import GraphWorker
+from framework import AddToSet, DeleteEdge, Edge, GraphWorker, KeepMax, KeepMin, Vertex, Write
 
 
 class IdentityObserved(BaseModel):
@@ -25,27 +32,37 @@ class IdentityObserved(BaseModel):
     phone: str | None = None
     device_id: str | None = None
     ip: str | None = None
-    observed_at: dt.datetime
+    observed_at: AwareDatetime
+    unlink: bool = False
+    """The identifiers named here are no longer the user's: their edges are deleted."""
 
 
 worker = GraphWorker(service="identity-graph")
 
 
 @worker.upserts(model=IdentityObserved)
-def to_graph(msg: IdentityObserved) -> Iterator[Upsert]:
+def to_graph(msg: IdentityObserved) -> Iterator[Write]:
     user = f"user:{msg.user_id}"
-    yield Vertex(id=user, label="User", props={"name": msg.name} if msg.name else {})
-    seen = {"last_seen": msg.observed_at}
+    at = msg.observed_at
+    props: dict[str, object] = {"first_seen": KeepMin(at), "last_seen": KeepMax(at)}
+    if msg.name:
+        props |= {"name": msg.name, "names": AddToSet(msg.name)}
+    yield Vertex(id=user, label="User", props=props, version=at)
     for label, edge, value in (
         ("Email", "HAS_EMAIL", msg.email.strip().lower() if msg.email else None),
         ("Phone", "HAS_PHONE", "".join(ch for ch in msg.phone if ch.isdigit() or ch == "+") if msg.phone else None),
         ("Device", "USED_DEVICE", msg.device_id),
         ("IP", "SEEN_FROM", msg.ip),
     ):
-        if value:
-            node = f"{label.lower()}:{value}"
-            yield Vertex(id=node, label=label, props={"value": value})
-            yield Edge(label=edge, from_id=user, to_id=node, props=seen)
+        if not value:
+            continue
+        node = f"{label.lower()}:{value}"
+        if msg.unlink:
+            yield DeleteEdge(label=edge, from_id=user, to_id=node, version=at)
+            continue
+        yield Vertex(id=node, label=label, props={"value": value})
+        yield Edge(label=edge, from_id=user, to_id=node, version=at,
+                   props={"first_seen": KeepMin(at), "last_seen": KeepMax(at)})
 
 
 handler = worker.handler

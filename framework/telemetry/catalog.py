@@ -103,6 +103,9 @@ LATE_DELETES = MetricDef(
     "Versioned deletes that reached the graph after a newer upsert of an element that existed before the "
     "delete: skipped, and properties set only by writes older than the delete may remain. Send every upsert "
     "with the element's full state, or see the README (Delivery order and convergence).")
+TOMBSTONES_PURGED = MetricDef(
+    "TombstonesPurged", "Count", (),
+    "Tombstones older than GRAPHWORKER_TOMBSTONE_RETENTION_S dropped by the scheduled purge function.")
 ELEMENTS_DELETED = MetricDef(
     "ElementsDeleted", "Count", ("Kind",),
     "Elements deleted by DeleteVertex/DeleteEdge writes (Kind: vertex or edge), after coalescing.")
@@ -128,7 +131,7 @@ CATALOG: tuple[MetricDef, ...] = (
     GREMLIN_THROTTLES, GREMLIN_REQUEST_LATENCY, GREMLIN_REQUEST_SIZE, GREMLIN_REQUEST_FAILURES,
     GREMLIN_OPEN_CONNECTIONS, RETRY_BUDGET_EXHAUSTED, RETRY_DEADLINE_STOPS,
     MESSAGES_RECEIVED, MESSAGES_SUCCEEDED, MESSAGES_FAILED, UPSERTS_WRITTEN, STALE_WRITES_SKIPPED,
-    LATE_DELETES, ELEMENTS_DELETED, REQUESTS_PER_BATCH, BATCH_SIZE,
+    LATE_DELETES, ELEMENTS_DELETED, TOMBSTONES_PURGED, REQUESTS_PER_BATCH, BATCH_SIZE,
     BISECTIONS, DEADLINE_STOPS, MESSAGE_AGE,
 )
 

@@ -109,4 +109,24 @@ def test_no_other_identity_or_permission_resources(transformed):
     iam = {name: r["Type"] for name, r in transformed["Resources"].items()
            if r["Type"].startswith("AWS::IAM::") or r["Type"] == "AWS::Lambda::Permission"}
     assert iam == {"IdentityFunctionRole": "AWS::IAM::Role", "TransactionsFunctionRole": "AWS::IAM::Role",
+                   "PurgeFunctionRole": "AWS::IAM::Role", "PurgeFunctionDailyPermission": "AWS::Lambda::Permission",
                    "NeptuneDataAccessPolicy": "AWS::IAM::ManagedPolicy"}
+
+
+@pytest.mark.parametrize("traces", [False, True], ids=["no-traces", "otlp"])
+def test_the_purge_function_reaches_its_log_group_and_neptune_only(transformed, traces):
+    function = transformed["Resources"]["PurgeFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["PurgeFunctionRole", "Arn"]}
+    role = transformed["Resources"]["PurgeFunctionRole"]["Properties"]
+    expected = {(frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
+                 json.dumps({"Fn::GetAtt": ["PurgeLogGroup", "Arn"]})),
+                (frozenset(VPC_ACTIONS), json.dumps("*"))}
+    expected |= {(frozenset(XRAY_ACTIONS), json.dumps("*"))} if traces else set()
+    assert role_statements(role, traces) == expected  # no queue at all
+    assert role["ManagedPolicyArns"] == [{"Fn::If": ["UseIamAuth", {"Ref": "NeptuneDataAccessPolicy"},
+                                                     {"Ref": "AWS::NoValue"}]}]
+    # Only its daily schedule may invoke it.
+    permission = transformed["Resources"]["PurgeFunctionDailyPermission"]["Properties"]
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["PurgeFunctionDaily", "Arn"]}
+    assert transformed["Resources"]["PurgeFunctionDaily"]["Properties"]["ScheduleExpression"] == "rate(1 day)"

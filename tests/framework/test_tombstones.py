@@ -1,0 +1,137 @@
+"""Tombstones: kept out of users' reads, purged by age, by the function and by the command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any
+
+import pytest
+from gremlin_python.process.anonymous_traversal import traversal
+from gremlin_python.process.traversal import T
+from gremlin_python.structure.graph import Graph
+
+from framework import DeleteVertex, GraphWorker, Vertex, WorkerConfig, purge_tombstones, without_tombstones
+from framework.errors import ConfigError
+from framework.tombstones import retention_from_env, user_properties
+from framework.versions import DELETED_AT_KEY, TOMBSTONE_LABEL, VERSION_KEY, tombstone_id
+from gwlocal.lambda_events import LocalLambdaContext, sqs_event, sqs_record
+
+g = traversal().with_graph(Graph())
+HOUR = 3600.0
+
+
+@pytest.fixture
+def worker(endpoint, captured, client_factory) -> GraphWorker:
+    w = GraphWorker(service="tombstones", config=WorkerConfig(deadline_margin_s=1.0), telemetry=captured.telemetry,
+                    client=client_factory())
+
+    @w.upserts()
+    def to_graph(msg: dict[str, Any]):
+        if msg.get("delete"):
+            return [DeleteVertex(msg["id"], version=msg["v"])]
+        return [Vertex(msg["id"], "U", {"name": msg["id"]}, version=msg["v"])]
+
+    return w
+
+
+async def write(worker: GraphWorker, *messages: dict[str, Any]) -> None:
+    records = [sqs_record(json.dumps(m), message_id=f"m{i}") for i, m in enumerate(messages)]
+    response = await worker.process(sqs_event(records), LocalLambdaContext(timeout_s=10))
+    assert response == {"batchItemFailures": []}
+
+
+async def test_reads_can_leave_tombstones_and_bookkeeping_out(endpoint, worker, make_client):
+    await write(worker, {"id": "a", "v": 1}, {"id": "b", "v": 1})
+    await write(worker, {"id": "b", "v": 2, "delete": True})
+    client = make_client()
+    assert sorted(await client.submit(g.V().id_())) == ["a", tombstone_id("v", "b")]
+    assert await client.submit(without_tombstones(g.V()).id_()) == ["a"]
+    (props,) = await client.submit(g.V("a").value_map())
+    assert VERSION_KEY in props and user_properties(props) == {"name": ["a"]}
+
+
+async def test_purge_drops_only_tombstones_older_than_the_retention(endpoint, worker, make_client):
+    await write(worker, *({"id": f"v{i}", "v": 1} for i in range(5)))
+    await write(worker, *({"id": f"v{i}", "v": 2, "delete": True} for i in range(5)))
+    client = make_client()
+    now = dt.datetime.now(dt.UTC)
+    fresh = await purge_tombstones(client, older_than_s=HOUR, now=now)
+    assert (fresh.purged, fresh.complete) == (0, True)
+    later = await purge_tombstones(client, older_than_s=HOUR, batch=2, now=now + dt.timedelta(hours=2))
+    assert (later.purged, later.requests, later.complete) == (5, 3, True)
+    assert await client.submit(g.V().has_label(TOMBSTONE_LABEL).count()) == [0]
+    assert endpoint.store.vertex_count() == 0
+
+
+async def test_a_purge_stops_at_its_deadline(endpoint, make_client):
+    client = make_client()
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    for i in range(3):
+        await client.submit(g.add_v(TOMBSTONE_LABEL).property(T.id, f"gw:tombstone:v:x{i}")
+                            .property(DELETED_AT_KEY, old).id_())
+    result = await purge_tombstones(client, older_than_s=HOUR, batch=1, deadline=time.monotonic() - 1)
+    assert (result.purged, result.requests, result.complete) == (0, 0, False)
+    result = await purge_tombstones(client, older_than_s=HOUR, batch=1)
+    assert (result.purged, result.complete) == (3, True)
+
+
+def test_retention_setting():
+    assert retention_from_env({}) == 15 * 24 * HOUR
+    assert retention_from_env({"GRAPHWORKER_TOMBSTONE_RETENTION_S": "7200"}) == 7200
+    for bad in ("60", "nan", "inf", "x"):
+        with pytest.raises(ConfigError, match="GRAPHWORKER_TOMBSTONE_RETENTION_S"):
+            retention_from_env({"GRAPHWORKER_TOMBSTONE_RETENTION_S": bad})
+
+
+def _seed_old_tombstones(url: str, count: int) -> None:
+    import asyncio
+
+    from framework.client import GraphClient
+    from framework.config import GraphConfig
+
+    async def seed() -> None:
+        client = GraphClient(GraphConfig.from_env({}, endpoint=url, tls=False))
+        try:
+            for i in range(count):
+                await client.submit(g.add_v(TOMBSTONE_LABEL).property(T.id, f"gw:tombstone:v:old{i}")
+                                    .property(DELETED_AT_KEY, dt.datetime(2020, 1, 1, tzinfo=dt.UTC)).id_())
+            await client.submit(g.add_v(TOMBSTONE_LABEL).property(T.id, "gw:tombstone:v:new")
+                                .property(DELETED_AT_KEY, dt.datetime.now(dt.UTC)).id_())
+        finally:
+            await client.close()
+
+    asyncio.run(seed())
+
+
+def test_the_scheduled_purge_function(execution_context, monkeypatch):
+    from gwlocal.gremlin_server.thread import EndpointThread
+    from handlers import purge
+
+    with EndpointThread() as ep:
+        _seed_old_tombstones(ep.url, 4)
+        monkeypatch.setenv("NEPTUNE_ENDPOINT", ep.url)
+        monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+        monkeypatch.setenv("GRAPHWORKER_TOMBSTONE_RETENTION_S", "86400")
+        monkeypatch.setattr(purge, "_loop", None)
+        outcome = purge.handler({"source": "aws.events"}, LocalLambdaContext(function_name="purge"))
+        assert outcome["purged"] == 4 and outcome["complete"] and outcome["retention_s"] == 86400
+        assert ep.control.stats()["vertices"] == 1  # the fresh one stays
+        loop = purge._loop
+        assert loop is not None
+        from framework import lifecycle
+
+        loop.run_until_complete(lifecycle.close_client())
+        loop.close()
+
+
+def test_the_purge_command(capsys):
+    from gwlocal.cli import main
+    from gwlocal.gremlin_server.thread import EndpointThread
+
+    with EndpointThread() as ep:
+        _seed_old_tombstones(ep.url, 2)
+        assert main(["purge-tombstones", "--endpoint", ep.url, "--older-than", "30d"]) == 0
+        assert "purged 2 tombstone(s)" in capsys.readouterr().out
+        assert ep.control.stats()["vertices"] == 1
