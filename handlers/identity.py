@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pydantic import AwareDatetime, BaseModel, Field
 
 from framework import AddToSet, DeleteEdge, Edge, GraphWorker, KeepMax, KeepMin, Vertex, Write
+from framework.merge_rules import MergeValue
+from framework.upserts import PropertyValue
 
 
 class IdentityObserved(BaseModel):
@@ -44,7 +46,7 @@ worker = GraphWorker(service="identity-graph")
 def to_graph(msg: IdentityObserved) -> Iterator[Write]:
     user = f"user:{msg.user_id}"
     at = msg.observed_at
-    props: dict[str, object] = {"first_seen": KeepMin(at), "last_seen": KeepMax(at)}
+    props: dict[str, PropertyValue | MergeValue] = {"first_seen": KeepMin(at), "last_seen": KeepMax(at)}
     if msg.name:
         props |= {"name": msg.name, "names": AddToSet(msg.name)}
     yield Vertex(id=user, label="User", props=props, version=at)
