@@ -86,6 +86,14 @@ SECTIONS: tuple[Section, ...] = (
         Widget("Conflict rate (% of attempts)", "%", (AlarmLine(a.CONFLICT_RATE),), (a.CONFLICT_RATE,)),
         Widget("Retry rate (% of attempts)", "%", (AlarmLine(a.RETRY_RATE),), (a.RETRY_RATE,)),
         Widget("Throttle rate (% of attempts)", "%", (AlarmLine(a.THROTTLE_RATE),), (a.THROTTLE_RATE,)),
+        Widget("Adaptive limits: requests in flight (limit, peak) and request size (records)", "count",
+               _app(m.IN_FLIGHT_LIMIT, stat="Minimum") + _app(m.IN_FLIGHT_PEAK, stat="Maximum")
+               + _app(m.REQUEST_SIZE_LIMIT, stat="Minimum")),
+        Widget("Circuit breaker: transitions (by State) and requests not sent", "count",
+               _app(m.BREAKER_TRANSITIONS, m.BREAKER_REJECTED_REQUESTS)),
+        Widget("Redelivery backoff: delays set (s) and failed calls", "s",
+               _app(m.REDELIVERY_DELAYS, stat="Average") + _app(m.REDELIVERY_DELAYS, stat="Maximum")
+               + _app(m.REDELIVERY_ERRORS)),
     )),
     Section("Connections and latency", "Connecting (SigV4 signing cold vs warm) and request latency.", (
         Widget("SigV4 signing time, cold vs warm (by ColdStart)", "ms",

@@ -85,6 +85,8 @@ class ElementPlan:
     unversioned: UnversionedPart | None = None
     versioned: VersionedPart | None = None
     version_kind: str | None = None
+    rendered: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
+    """(batch time, sub-traversal): built once per batch by :func:`framework.traversals.rendered`."""
 
     @property
     def key(self) -> tuple[str, str]:

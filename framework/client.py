@@ -16,16 +16,19 @@ import asyncio
 import random
 import ssl
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from .breaker import BreakerSettings, CircuitBreaker
 from .config import Endpoint, GraphConfig
 from .connection import GremlinConnection
 from .errors import (
     AuthError,
+    CircuitOpen,
     ConflictError,
     ConnectionLost,
     CredentialsRejected,
@@ -34,9 +37,14 @@ from .errors import (
     GraphRequestError,
     ReadOnlyViolation,
     ReconnectError,
+    RequestEncodingError,
+    RequestSkipped,
+    RetryBudgetExhausted,
     RetryStopped,
     ThrottledError,
+    TransientError,
 )
+from .limiter import AdaptiveLimit, LimitSettings
 from .protocol import GremlinProtocol
 from .retry import RetryBudget, RetryPolicy, call_with_retries
 from .telemetry import Telemetry
@@ -47,6 +55,49 @@ if TYPE_CHECKING:
     from .signing import CredentialSource, HandshakeSigner
 
 DB_SYSTEM = "aws.neptune"
+
+
+PUSHBACK_CAUSES = frozenset({"timeout", "connect_timeout"})
+
+
+def is_pushback(exc: BaseException) -> bool:
+    """The database pushing back: throttled or over a limit, a request timeout, a full connection table."""
+    if isinstance(exc, ThrottledError):
+        return True
+    return isinstance(exc, ConnectionLost) and (exc.cause in PUSHBACK_CAUSES or exc.status == 429)
+
+
+def database_failure(exc: BaseException) -> bool:
+    """A request that failed for good because of the database's state (what the breaker counts).
+
+    Conflicts (contention) and content errors (a refused value, a missing endpoint vertex) say
+    nothing about the database's health; a deadline says so only when it stopped retries of one.
+    """
+    if isinstance(exc, RetryBudgetExhausted):
+        return True
+    if isinstance(exc, RetryStopped):
+        return exc.last_error is not None and database_failure(exc.last_error)
+    if isinstance(exc, ConflictError | RequestEncodingError):
+        return False
+    if isinstance(exc, AuthError | ThrottledError | ReconnectError):
+        return True
+    if isinstance(exc, TransientError):
+        return exc.code != "ConstraintViolationException"
+    return False
+
+
+def _short(exc: BaseException) -> str:
+    last = exc.last_error if isinstance(exc, RetryStopped) and exc.last_error is not None else exc
+    return f"{type(last).__name__}: {str(last)[:160]}"
+
+
+def _again(exc: GraphRequestError) -> GraphRequestError:
+    """A fresh instance of a shared failure (concurrent callers must not share one traceback)."""
+    kwargs: dict[str, Any] = {"code": exc.code, "request_id": exc.request_id, "status": exc.status,
+                              "detailed_message": exc.detailed_message}
+    if isinstance(exc, ConnectionLost):
+        kwargs["cause"] = exc.cause
+    return type(exc)(str(exc), **kwargs)
 
 
 def summarize(bytecode: Any) -> str:
@@ -88,23 +139,70 @@ class GraphClient:
             base_s=config.backoff_base_s, max_backoff_s=config.backoff_max_s,
         )
         self.budget = RetryBudget(config.retry_budget, config.retry_budget_refill)
+        self.limits = AdaptiveLimit(LimitSettings(
+            max_in_flight=config.max_in_flight, initial_in_flight=min(4, config.max_in_flight),
+            max_records=config.max_records_per_request, min_records=min(20, config.max_records_per_request),
+            adaptive=config.adaptive_limits))
+        """In-flight limit and request size for this execution context (see :mod:`framework.limiter`)."""
+        self.breaker = CircuitBreaker(BreakerSettings(
+            failure_threshold=config.breaker_failures, cooldown_s=config.breaker_cooldown_s,
+            max_cooldown_s=config.breaker_max_cooldown_s), on_change=self._breaker_changed)
+        """Stops requests to a database that is down or drowning (see :mod:`framework.breaker`)."""
         self._connections: dict[str, GremlinConnection] = {}
+        self._connect_failures: dict[str, tuple[float, GraphRequestError]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ public API
     async def submit(self, traversal: Any, *, deadline: float | None = None, expect: int | None = None,
-                     read: bool = False, operation: str | None = None) -> list[Any]:
+                     read: bool = False, operation: str | None = None, records: int = 1,
+                     gate: Callable[[], str | None] | None = None) -> list[Any]:
         """Run a traversal (or its bytecode) and return its results.
 
         ``deadline``: a ``time.monotonic()`` value no attempt may start past (Lambda time left
         minus a margin). ``expect``: the minimum number of results a successful answer has; fewer
         is an :class:`EmptyResponse` failure, never a success (use it for writes that end in
         ``id()`` or a count). ``read=True`` sends to the reader endpoint when one is configured.
+        ``records``: the request's size in Neptune's records (for the adaptive limits). ``gate``:
+        asked once an in-flight slot is held; a reason it returns withdraws the request unsent
+        (:class:`RequestSkipped`), e.g. because another request of the batch found the database down.
+
+        Raises :class:`CircuitOpen` without sending when the circuit breaker is open, and
+        :class:`DeadlineExceeded` when no in-flight slot frees up before ``deadline``.
         """
         if self._closed:
             raise ConnectionLost("the graph client is closed", cause="client")
+        if self.breaker.blocked():
+            raise self._circuit_open()
+        if not await self.limits.acquire(deadline):
+            raise DeadlineExceeded("the deadline passed while waiting for an in-flight slot "
+                                   f"(limit {self.limits.limit})", None)
+        if not self.breaker.allow():  # it may have opened while this request waited for its slot
+            self.limits.release()
+            raise self._circuit_open()
+        try:
+            withdrawn = gate() if gate is not None else None
+            if withdrawn is not None:
+                raise RequestSkipped(withdrawn)
+            results = await self._submit(traversal, deadline=deadline, expect=expect, read=read,
+                                         operation=operation, records=records)
+        except (GraphRequestError, RetryStopped) as exc:
+            if database_failure(exc):
+                self.breaker.record_failure(_short(exc))
+            else:
+                self.breaker.release_probe()
+            raise
+        except BaseException:
+            self.breaker.release_probe()
+            raise
+        finally:
+            self.limits.release()
+        self.breaker.record_success()
+        return results
+
+    async def _submit(self, traversal: Any, *, deadline: float | None, expect: int | None, read: bool,
+                      operation: str | None, records: int) -> list[Any]:
         bytecode = getattr(traversal, "bytecode", traversal)
         summary = operation or summarize(bytecode)
         role = "reader" if read and self.reader_endpoint is not None else "writer"
@@ -120,7 +218,7 @@ class GraphClient:
             async def attempt() -> list[Any]:
                 nonlocal attempts
                 attempts += 1
-                return await self._attempt(bytecode, role, expect, attempts, deadline)
+                return await self._attempt(bytecode, role, expect, attempts, deadline, records)
 
             try:
                 results = await call_with_retries(
@@ -155,8 +253,13 @@ class GraphClient:
 
     # ------------------------------------------------------------------ attempts
     async def _attempt(self, bytecode: Any, role: str, expect: int | None, number: int,
-                       deadline: float | None) -> list[Any]:
-        conn = await self._connection(role, deadline)
+                       deadline: float | None, records: int = 1) -> list[Any]:
+        try:
+            conn = await self._connection(role, deadline)
+        except ConnectionLost as exc:
+            if is_pushback(exc):
+                self.limits.on_pushback()
+            raise
         timeout = self.config.request_timeout_s
         if deadline is not None:
             timeout = max(min(timeout, deadline - time.monotonic()), 0.001)
@@ -173,13 +276,17 @@ class GraphClient:
             except GraphRequestError as exc:
                 metrics.add(m.GREMLIN_REQUEST_LATENCY, (time.perf_counter() - started) * 1000, Outcome="error")
                 self._count_response_error(exc)
+                if is_pushback(exc):
+                    self.limits.on_pushback()
                 span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
                 span.set_attribute("error.type", exc.code or type(exc).__name__)
                 if isinstance(exc, ReconnectError):
                     cause = exc.cause if isinstance(exc, ConnectionLost) else exc.error_class
                     await self._discard(role, cause=cause, only=conn)
                 raise
-            metrics.add(m.GREMLIN_REQUEST_LATENCY, (time.perf_counter() - started) * 1000, Outcome="ok")
+            latency = time.perf_counter() - started
+            metrics.add(m.GREMLIN_REQUEST_LATENCY, latency * 1000, Outcome="ok")
+            self.limits.on_success(latency, records)
             metrics.add(m.GREMLIN_REQUEST_SIZE, sent.request_bytes)
             span.set_attribute("db.request.size", sent.request_bytes)
             span.set_attribute("db.response.returned_rows", len(sent.results))
@@ -192,6 +299,16 @@ class GraphClient:
                 span.set_status(Status(StatusCode.ERROR, str(err)[:200]))
                 raise err
             return sent.results
+
+    def _circuit_open(self) -> CircuitOpen:
+        self.telemetry.metrics.add(m.BREAKER_REJECTED_REQUESTS, 1)
+        return CircuitOpen(f"circuit breaker open ({self.breaker.reason}); not sent",
+                           retry_after_s=self.breaker.retry_after_s())
+
+    def _breaker_changed(self, state: str, reason: str) -> None:
+        self.telemetry.metrics.add(m.BREAKER_TRANSITIONS, 1, State=state)
+        trace.get_current_span().add_event("circuit_breaker", {"graphworker.breaker.state": state,
+                                                                "graphworker.breaker.reason": reason[:200]})
 
     def _count_response_error(self, exc: GraphRequestError) -> None:
         metrics = self.telemetry.metrics
@@ -231,9 +348,16 @@ class GraphClient:
         """
         lock = self._locks.setdefault(role, asyncio.Lock())
         connecting = False
+        waiting_since = time.monotonic()
         try:
             async with asyncio.timeout_at(deadline):  # loop.time() is time.monotonic()
                 async with lock:
+                    failed = self._connect_failures.get(role)
+                    if failed is not None and failed[0] >= waiting_since:
+                        # Another request's connect failed while this one waited for it: share that
+                        # answer (a refused handshake, an unreachable endpoint) instead of asking
+                        # the database again, once per request in flight.
+                        raise _again(failed[1])
                     conn = self._connections.get(role)
                     if conn is not None:
                         if conn.closed:
@@ -244,7 +368,12 @@ class GraphClient:
                         else:
                             return conn
                     connecting = True
-                    conn = await self._connect(role, deadline)
+                    try:
+                        conn = await self._connect(role, deadline)
+                    except GraphRequestError as exc:
+                        self._connect_failures[role] = (time.monotonic(), exc)
+                        raise
+                    self._connect_failures.pop(role, None)
                     self._connections[role] = conn
                     self.telemetry.metrics.add(m.GREMLIN_OPEN_CONNECTIONS, self.open_connections())
                     return conn

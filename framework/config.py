@@ -29,6 +29,16 @@ variable                                  default             meaning
 ``GRAPHWORKER_BACKOFF_MAX_S``             5                   largest backoff ceiling
 ``GRAPHWORKER_RETRY_BUDGET``              20                  retry tokens per execution context
 ``GRAPHWORKER_RETRY_BUDGET_REFILL``       0.2                 tokens returned by each success
+``GRAPHWORKER_MAX_IN_FLIGHT``             8                   requests in flight at once, at most
+                                                              (the adaptive limit stays below)
+``GRAPHWORKER_MAX_RECORDS_PER_REQUEST``   200                 request size cap in records (Neptune's
+                                                              guidance: about 200)
+``GRAPHWORKER_ADAPTIVE_LIMITS``           true                adapt in-flight limit and request size
+                                                              to the database's answers
+``GRAPHWORKER_BREAKER_FAILURES``          3                   failed requests in a row that open the
+                                                              circuit breaker
+``GRAPHWORKER_BREAKER_COOLDOWN_S``        5                   first wait before a probe (doubles)
+``GRAPHWORKER_BREAKER_MAX_COOLDOWN_S``    60                  longest wait before a probe
 ========================================  ==================  ===================================
 """
 
@@ -79,6 +89,12 @@ class GraphConfig:
     backoff_max_s: float = 5.0
     retry_budget: float = 20.0
     retry_budget_refill: float = 0.2
+    max_in_flight: int = 8
+    max_records_per_request: int = 200
+    adaptive_limits: bool = True
+    breaker_failures: int = 3
+    breaker_cooldown_s: float = 5.0
+    breaker_max_cooldown_s: float = 60.0
 
     def __post_init__(self) -> None:
         numbers = {name: getattr(self, name) for name in NUMBER_SETTINGS}
@@ -156,6 +172,7 @@ class GraphConfig:
             use_iam=pick("use_iam", "USE_IAM", _parse_bool, False),
             region=pick("region", "AWS_REGION", lambda var, raw: raw, env.get("AWS_DEFAULT_REGION")),
             serializer=pick("serializer", "NEPTUNE_SERIALIZER", _parse_choice(SERIALIZERS), "graphbinary-v1"),
+            adaptive_limits=pick("adaptive_limits", "GRAPHWORKER_ADAPTIVE_LIMITS", _parse_bool, True),
             **numbers,
         )
         if config.use_iam and not config.region:
@@ -176,22 +193,29 @@ NUMBER_SETTINGS: dict[str, tuple[str, NumberRange]] = {
     "backoff_max_s": ("GRAPHWORKER_BACKOFF_MAX_S", NumberRange(0, _LAMBDA_MAX_S, low_open=True)),
     "retry_budget": ("GRAPHWORKER_RETRY_BUDGET", NumberRange(0, 1_000_000)),
     "retry_budget_refill": ("GRAPHWORKER_RETRY_BUDGET_REFILL", NumberRange(0, 1_000_000)),
+    "max_in_flight": ("GRAPHWORKER_MAX_IN_FLIGHT", NumberRange(1, 64, integer=True)),
+    "max_records_per_request": ("GRAPHWORKER_MAX_RECORDS_PER_REQUEST", NumberRange(10, 5000, integer=True)),
+    "breaker_failures": ("GRAPHWORKER_BREAKER_FAILURES", NumberRange(1, 1000, integer=True)),
+    "breaker_cooldown_s": ("GRAPHWORKER_BREAKER_COOLDOWN_S", NumberRange(0, _LAMBDA_MAX_S, low_open=True)),
+    "breaker_max_cooldown_s": ("GRAPHWORKER_BREAKER_MAX_COOLDOWN_S", NumberRange(0, 3600, low_open=True)),
 }
 """Every numeric setting: its variable and its allowed (finite) range. Lambda runs at most 900 s."""
 
 _DEFAULTS: dict[str, Any] = {
     "connect_timeout_s": 5.0, "request_timeout_s": 30.0, "idle_reconnect_s": 600.0, "max_attempts": 6,
     "retry_max_time_s": 20.0, "backoff_base_s": 0.05, "backoff_max_s": 5.0, "retry_budget": 20.0,
-    "retry_budget_refill": 0.2,
+    "retry_budget_refill": 0.2, "max_in_flight": 8, "max_records_per_request": 200, "breaker_failures": 3,
+    "breaker_cooldown_s": 5.0, "breaker_max_cooldown_s": 60.0,
 }
 
 
 def _cross_checks(numbers: Mapping[str, Any], labels: Mapping[str, str]) -> list[str]:
-    base, top = numbers["backoff_base_s"], numbers["backoff_max_s"]
-    if isinstance(base, int | float) and isinstance(top, int | float) and top < base:
-        return [f"{labels.get('backoff_max_s', 'backoff_max_s')}: must be >= "
-                f"{labels.get('backoff_base_s', 'backoff_base_s')} ({base!r}), got {top!r}"]
-    return []
+    problems = []
+    for low, high in (("backoff_base_s", "backoff_max_s"), ("breaker_cooldown_s", "breaker_max_cooldown_s")):
+        base, top = numbers[low], numbers[high]
+        if isinstance(base, int | float) and isinstance(top, int | float) and top < base:
+            problems.append(f"{labels.get(high, high)}: must be >= {labels.get(low, low)} ({base!r}), got {top!r}")
+    return problems
 
 
 def _parse_endpoint(var: str, raw: str, default_port: int) -> tuple[Endpoint, bool | None]:

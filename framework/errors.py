@@ -24,6 +24,8 @@ text or stack traces) and from the transport's failure kind.
     │   └── PermanentError           malformed query, invalid parameter, request too large: do not retry
     │       ├── AuthError            handshake refused (403) after a credential refresh
     │       └── RequestEncodingError the request could not be serialized (client side)
+    ├── CircuitOpen                  the circuit breaker is open: not sent (database down or drowning)
+    ├── RequestSkipped               withdrawn by its caller before it was sent
     └── RetryStopped                 retrying stopped before success
         ├── DeadlineExceeded         the caller's deadline (Lambda time left minus margin)
         └── RetryBudgetExhausted     the process-wide retry budget is spent (sick database)
@@ -120,6 +122,21 @@ class AuthError(PermanentError):
 
 class RequestEncodingError(PermanentError):
     """The request could not be serialized (e.g. text that is not valid Unicode): its content is at fault."""
+
+
+class CircuitOpen(GraphWorkerError):
+    """The execution context's circuit breaker is open: the request was not sent at all.
+
+    ``retry_after_s``: when the breaker will let a probe through. See :mod:`framework.breaker`.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class RequestSkipped(GraphWorkerError):
+    """The caller withdrew the request before it was sent (e.g. its batch learned the database is down)."""
 
 
 class RetryStopped(GraphWorkerError):

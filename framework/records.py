@@ -40,6 +40,8 @@ class InboundRecord:
     sent_timestamp_ms: int | None
     trace_context: SpanContext | None
     problem: str | None
+    receipt_handle: str | None = None
+    source_arn: str | None = None
 
     @property
     def reportable(self) -> bool:
@@ -78,6 +80,8 @@ def read_record(index: int, raw: Any) -> InboundRecord:
         sent_timestamp_ms=_positive_int(attributes.get("SentTimestamp")),
         trace_context=_trace_context(raw.get("messageAttributes"), attributes.get("AWSTraceHeader")),
         problem="; ".join(problems) or None,
+        receipt_handle=_string(raw.get("receiptHandle")),
+        source_arn=_string(raw.get("eventSourceARN")),
     )
 
 

@@ -93,9 +93,25 @@ def request_traversal(elements: Sequence[ElementPlan], *, now: dt.datetime | Non
 
     ``union`` runs each element's sub-traversal once for the single injected traverser, so the
     answer has exactly one token per element: anything less is an incomplete (failed) request.
+    When the request holds vertices and edges, a ``fold()`` barrier between them makes every vertex
+    written before the first edge (``inject(0).union(<vertices>).fold().union(unfold(), <edges>)``).
     """
     stamp = now or dt.datetime.now(dt.UTC)
-    return _g.inject(0).union(*(element_traversal(e, now=stamp) for e in elements))
+    vertices = [rendered(e, stamp) for e in elements if not e.is_edge]
+    edges = [rendered(e, stamp) for e in elements if e.is_edge]
+    if vertices and edges:
+        return _g.inject(0).union(*vertices).fold().union(__.unfold(), *edges)
+    return _g.inject(0).union(*(vertices or edges))
+
+
+def rendered(plan: ElementPlan, now: dt.datetime) -> Any:
+    """The element's sub-traversal, built once per batch (the planner counts its steps, bisection reuses it)."""
+    cached = plan.rendered
+    if cached is not None and cached[0] == now:
+        return cached[1]
+    built = element_traversal(plan, now=now)
+    plan.rendered = (now, built)
+    return built
 
 
 def element_traversal(plan: ElementPlan, *, now: dt.datetime | None = None) -> Any:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,13 +55,14 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from pydantic import BaseModel
 
 from . import lifecycle
-from .batch_writer import BatchWriter, WriteOutcome
+from .batch_writer import BACKPRESSURE_KINDS, BatchWriter, WriteOutcome
 from .batching import coalesce
 from .client import GraphClient
 from .deadline import InvocationDeadline
 from .errors import GraphWorkerError
 from .mapping import Mapper, MessageFailed, parse_body, run_mapper
 from .records import InboundRecord, is_fifo_event, queue_name, read_record
+from .redelivery import RedeliveryBackoff, enabled_from
 from .telemetry import MetricsSink, Telemetry, force_flush, get_tracer
 from .telemetry import catalog as m
 from .upserts import Write
@@ -115,6 +117,7 @@ class GraphWorker:
         self._client_factory = client
         self._telemetry = telemetry
         self._default_telemetry: Telemetry | None = None
+        self._redelivery: RedeliveryBackoff | None = None
         self.logger = logger or Logger(service=service)
         self._model: type[BaseModel] | None = None
         self._mapper: Mapper | None = None
@@ -122,6 +125,14 @@ class GraphWorker:
         """True until the first invocation: one worker per execution context, so this is its cold start."""
         self.handler: Callable[[dict[str, Any], Any], PartialItemFailureResponse] = (
             self.logger.inject_lambda_context(self._handle, clear_state=True))
+
+    @property
+    def redelivery(self) -> RedeliveryBackoff | None:
+        """The execution context's redelivery backoff, or None when it is off (see :mod:`framework.redelivery`)."""
+        if self._redelivery is None and enabled_from(self.config.redelivery_backoff, os.environ):
+            self._redelivery = RedeliveryBackoff(base_s=self.config.redelivery_base_s,
+                                                 max_s=self.config.redelivery_max_s)
+        return self._redelivery
 
     @property
     def telemetry(self) -> Telemetry:
@@ -271,6 +282,16 @@ class GraphBatchProcessor(AsyncBatchProcessor):
             if failed:
                 span.set_status(Status(StatusCode.ERROR, f"{failed} message(s) failed"))
             self._report()
+            limits = self.client.limits
+            metrics.add(m.IN_FLIGHT_LIMIT, limits.limit)
+            metrics.add(m.IN_FLIGHT_PEAK, limits.peak_in_flight)
+            metrics.add(m.REQUEST_SIZE_LIMIT, limits.records)
+            span.set_attribute("graphworker.in_flight_limit", limits.limit)
+            span.set_attribute("graphworker.in_flight_peak", limits.peak_in_flight)
+            span.set_attribute("graphworker.request_size_limit", limits.records)
+            span.set_attribute("graphworker.breaker_state", self.client.breaker.state)
+            limits.reset_peak()
+            await self._delay_redeliveries(deadline)
             reported: set[str] = set()
             for message in self._messages:
                 message_id = message.message_id
@@ -279,6 +300,22 @@ class GraphBatchProcessor(AsyncBatchProcessor):
                     await self._async_process_record(message.record.raw)
         metrics.flush()
         force_flush(_flush_budget_ms(deadline))
+
+    async def _delay_redeliveries(self, deadline: InvocationDeadline | None) -> None:
+        """Messages failed by back-pressure come back later and later (see :mod:`framework.redelivery`)."""
+        redelivery = self.worker.redelivery
+        if redelivery is None:
+            return
+        delayed = [(msg.record, kind) for msg in self._messages if msg.failure is not None
+                   and msg.record.message_id is not None for kind in [msg.failure[0]] if kind in BACKPRESSURE_KINDS]
+        if not delayed:
+            return
+        until = deadline.timeout_at - 0.05 if deadline is not None else None
+        try:
+            async with asyncio.timeout_at(until):
+                await redelivery.delay([record for record, _ in delayed], self.telemetry.metrics)
+        except TimeoutError:
+            self.worker.logger.warning("redelivery delays not all set before the deadline")
 
     # -------------------------------------------------------------- map, then write
     async def _map_and_write(self, deadline: InvocationDeadline | None) -> None:
@@ -400,7 +437,8 @@ class GraphBatchProcessor(AsyncBatchProcessor):
             for upsert in message.upserts or []:
                 if upsert.key in outcome.committed:
                     continue
-                kind = "deadline" if upsert.key in outcome.deadline_keys else "write_failed"
+                kind = outcome.failure_kind.get(upsert.key) or (
+                    "deadline" if upsert.key in outcome.deadline_keys else "write_failed")
                 message.fail(kind, outcome.failed.get(upsert.key, "not committed"))
                 break
             else:

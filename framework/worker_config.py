@@ -11,6 +11,10 @@ variable                               default    meaning
 ``GRAPHWORKER_DEADLINE_MARGIN_S``       3          stop starting requests this long before the
                                                    Lambda timeout (0-900); the rest is
                                                    redelivered
+``GRAPHWORKER_REDELIVERY_BACKOFF``      auto       delay back-pressured messages' redelivery
+                                                   (auto: on inside Lambda); true, false
+``GRAPHWORKER_REDELIVERY_BASE_S``       60         first redelivery delay (x4 per receive)
+``GRAPHWORKER_REDELIVERY_MAX_S``        3600       longest redelivery delay (SQS: 43,200 max)
 =====================================  =========  ============================================
 
 Values must be finite and in range; anything else is one :class:`ConfigError` at start.
@@ -26,6 +30,7 @@ from typing import Any
 
 from .config_checks import NumberRange, check_numbers, parse_number, raise_problems
 from .errors import ConfigError
+from .redelivery import SQS_MAX_VISIBILITY_S
 
 NEPTUNE_MAX_REQUEST_BYTES = 157_286_400
 """Neptune refuses a request larger than this (BadRequestException)."""
@@ -34,7 +39,10 @@ NUMBER_SETTINGS: dict[str, tuple[str, NumberRange]] = {
     "max_upserts_per_request": ("GRAPHWORKER_MAX_UPSERTS_PER_REQUEST", NumberRange(1, 5000, integer=True)),
     "max_request_bytes": ("GRAPHWORKER_MAX_REQUEST_BYTES", NumberRange(1024, NEPTUNE_MAX_REQUEST_BYTES, integer=True)),
     "deadline_margin_s": ("GRAPHWORKER_DEADLINE_MARGIN_S", NumberRange(0, 900)),
+    "redelivery_base_s": ("GRAPHWORKER_REDELIVERY_BASE_S", NumberRange(1, SQS_MAX_VISIBILITY_S, integer=True)),
+    "redelivery_max_s": ("GRAPHWORKER_REDELIVERY_MAX_S", NumberRange(1, SQS_MAX_VISIBILITY_S, integer=True)),
 }
+BACKOFF_CHOICES = ("auto", "true", "false")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +50,22 @@ class WorkerConfig:
     max_upserts_per_request: int = 100
     max_request_bytes: int = 524_288
     deadline_margin_s: float = 3.0
+    redelivery_base_s: int = 60
+    redelivery_max_s: int = 3600
+    redelivery_backoff: str = "auto"
 
     def __post_init__(self) -> None:
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        raise_problems(check_numbers(values, {k: v[1] for k, v in NUMBER_SETTINGS.items()}, {}), "worker")
+        values = {name: getattr(self, name) for name in NUMBER_SETTINGS}
+        problems = check_numbers(values, {k: v[1] for k, v in NUMBER_SETTINGS.items()}, {})
+        if self.redelivery_backoff not in BACKOFF_CHOICES:
+            problems.append(f"redelivery_backoff: must be one of {', '.join(BACKOFF_CHOICES)}, "
+                            f"got {self.redelivery_backoff!r}")
+        raise_problems(problems, "worker")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> WorkerConfig:
         env = os.environ if env is None else env
-        unknown = set(overrides) - set(NUMBER_SETTINGS)
+        unknown = set(overrides) - set(NUMBER_SETTINGS) - {"redelivery_backoff"}
         if unknown:
             raise ConfigError(f"unknown WorkerConfig override(s): {', '.join(sorted(unknown))}")
         problems: list[str] = []
@@ -71,8 +86,13 @@ class WorkerConfig:
                 problems.append(str(exc))
                 values[name] = _DEFAULTS[name]
         problems += check_numbers(values, {k: v[1] for k, v in NUMBER_SETTINGS.items()}, labels)
+        backoff = overrides.get("redelivery_backoff", env.get("GRAPHWORKER_REDELIVERY_BACKOFF", "").strip().lower()
+                                or "auto")
+        if backoff not in BACKOFF_CHOICES:
+            problems.append(f"GRAPHWORKER_REDELIVERY_BACKOFF: must be one of {', '.join(BACKOFF_CHOICES)}, "
+                            f"got {backoff!r}")
         raise_problems(problems, "worker")
-        return cls(**values)
+        return cls(**values, redelivery_backoff=backoff)
 
 
 _DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(WorkerConfig)}

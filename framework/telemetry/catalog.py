@@ -79,6 +79,33 @@ RETRY_DEADLINE_STOPS = MetricDef(
     "RetryDeadlineStops", "Count", (),
     "Retrying stopped because the caller's deadline (Lambda time left minus margin) was near.")
 
+IN_FLIGHT_LIMIT = MetricDef(
+    "InFlightLimit", "Count", (),
+    "The execution context's adaptive limit of requests in flight, at the end of each invocation: it grows "
+    "while latency stays near its floor and halves when Neptune pushes back.")
+IN_FLIGHT_PEAK = MetricDef(
+    "InFlightPeak", "Count", (),
+    "Most requests an execution context had in flight at once during an invocation.")
+REQUEST_SIZE_LIMIT = MetricDef(
+    "RequestSizeLimit", "Count", (),
+    "The adaptive request size (Neptune records: an element's label or one property), at the end of each "
+    "invocation; at most Neptune's guidance of about 200.")
+BREAKER_TRANSITIONS = MetricDef(
+    "CircuitBreakerTransitions", "Count", ("State",),
+    "The execution context's circuit breaker changing state (State: open, half_open, closed). open: the "
+    "database was down or drowning beyond what retries absorb; requests then fail fast until a probe succeeds.")
+BREAKER_REJECTED_REQUESTS = MetricDef(
+    "CircuitBreakerRejections", "Count", (),
+    "Requests not sent because the circuit breaker was open (their messages are redelivered later).")
+REDELIVERY_DELAYS = MetricDef(
+    "RedeliveryDelay", "Seconds", (),
+    "Visibility delays set on messages failed by back-pressure (exponential in their receive count), so an "
+    "outage does not walk valid messages into the DLQ.")
+REDELIVERY_ERRORS = MetricDef(
+    "RedeliveryBackoffErrors", "Count", (),
+    "ChangeMessageVisibility calls that failed (the message then reappears after the queue's visibility "
+    "timeout, as without backoff).")
+
 MESSAGES_RECEIVED = MetricDef(
     "MessagesReceived", "Count", (),
     "SQS messages delivered to the handler.")
@@ -87,8 +114,10 @@ MESSAGES_SUCCEEDED = MetricDef(
     "Messages whose every upsert was committed (deleted from the queue).")
 MESSAGES_FAILED = MetricDef(
     "MessagesFailed", "Count", ("Reason",),
-    "Messages reported in batchItemFailures, by reason: invalid_message, mapping_error, invalid_upsert, "
-    "batch_conflict, write_failed, deadline, fifo_blocked.")
+    "Messages reported in batchItemFailures, by reason: invalid_record, invalid_message, mapping_error, "
+    "invalid_upsert, batch_conflict, write_failed (Neptune refused the content), database_busy (back-pressure "
+    "beyond the retries), database_unavailable (no connection: refused, unreachable, handshake refused), "
+    "circuit_open, deadline, fifo_blocked.")
 UPSERTS_WRITTEN = MetricDef(
     "UpsertsWritten", "Count", ("Kind",),
     "Elements written (Kind: vertex or edge), after coalescing duplicates within a batch; stale skips and "
@@ -130,6 +159,8 @@ CATALOG: tuple[MetricDef, ...] = (
     GREMLIN_RECONNECTS, GREMLIN_RETRIES, CONCURRENT_MODIFICATIONS, READ_ONLY_VIOLATIONS,
     GREMLIN_THROTTLES, GREMLIN_REQUEST_LATENCY, GREMLIN_REQUEST_SIZE, GREMLIN_REQUEST_FAILURES,
     GREMLIN_OPEN_CONNECTIONS, RETRY_BUDGET_EXHAUSTED, RETRY_DEADLINE_STOPS,
+    IN_FLIGHT_LIMIT, IN_FLIGHT_PEAK, REQUEST_SIZE_LIMIT, BREAKER_TRANSITIONS, BREAKER_REJECTED_REQUESTS,
+    REDELIVERY_DELAYS, REDELIVERY_ERRORS,
     MESSAGES_RECEIVED, MESSAGES_SUCCEEDED, MESSAGES_FAILED, UPSERTS_WRITTEN, STALE_WRITES_SKIPPED,
     LATE_DELETES, ELEMENTS_DELETED, TOMBSTONES_PURGED, REQUESTS_PER_BATCH, BATCH_SIZE,
     BISECTIONS, DEADLINE_STOPS, MESSAGE_AGE,

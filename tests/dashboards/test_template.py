@@ -31,11 +31,13 @@ from framework.worker_config import WorkerConfig
 
 from .framework_scan import ROOT, env_like_constants, env_reads
 
-SET_BY_LAMBDA = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+SET_BY_LAMBDA = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_LAMBDA_FUNCTION_NAME"}
 """Read by the framework, set by the Lambda runtime (and reserved: a template may not set them);
 the credentials are the execution role's, which IAM signing reads from the environment."""
-LEGACY_FALLBACKS = {"AWS_SECURITY_TOKEN"}
-"""Read only when set, as the AWS provider chain does (the session token's legacy name)."""
+LEGACY_FALLBACKS = {"AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL_SQS"}
+"""Read only when set, as the AWS SDK does: the session token's legacy name, and the SDK's own
+variable for a non-default SQS endpoint (the local pipeline's SQS; in AWS the default is right)."""
 LAMBDA_RESERVED = SET_BY_LAMBDA | {
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",

@@ -124,7 +124,7 @@ async def test_refused_handshake_fails_the_batch_once_with_the_servers_reason(en
     assert endpoint.stats.handshake_auth_failures == 2  # the first try and one after a refresh
     assert credentials.refreshes == 1
     assert captured.count("Bisections") == 0
-    assert captured.count("MessagesFailed", Reason="write_failed") == 100
+    assert captured.count("MessagesFailed", Reason="database_unavailable") == 100
     failed_spans = [s for s in captured.spans() if s.name == "gremlin.connect" and not s.status.is_ok]
     assert len(failed_spans) == 1
     logged = captured.values("GremlinConnectFailures", Cause="auth")
@@ -163,5 +163,7 @@ async def test_connection_limit_refusals_are_bounded_and_fail_the_batch_fast(end
     response = await worker.process(sqs_event(messages(50)), LocalLambdaContext(timeout_s=5))
     assert time.monotonic() - started < 4.0
     assert len(response["batchItemFailures"]) == 50
-    assert endpoint.stats.connections_refused == 3  # one request's attempts, not one per request
+    # One request's attempts (3), plus at most one for each other request already in flight
+    # (initially 4), never one per request of the batch.
+    assert 3 <= endpoint.stats.connections_refused <= 3 + 3
     assert captured.count("Bisections") == 0

@@ -87,10 +87,11 @@ async def test_batch_of_messages_merges_into_few_requests(endpoint, worker, capt
     records = [sqs_record(order(i), message_id=f"m{i}") for i in range(10)]
     response = await worker.process(sqs_event(records), LocalLambdaContext())
     assert failures(response) == set()
-    # 1 shared customer + 10 orders in one request, 10 edges in another.
-    assert endpoint.stats.write_requests == 2
+    # 1 shared customer + 10 orders + the 10 edges between them: one component, one request
+    # (its vertices written before its edges, in one transaction).
+    assert endpoint.stats.write_requests == 1
     assert endpoint.store.vertex_count() == 11 and endpoint.store.edge_count() == 10
-    assert captured.values("RequestsPerBatch") == [2.0]
+    assert captured.values("RequestsPerBatch") == [1.0]
     assert captured.count("UpsertsWritten", Kind="vertex") == 11
     assert captured.count("UpsertsWritten", Kind="edge") == 10
     assert captured.count("MessagesSucceeded") == 10
@@ -214,7 +215,7 @@ async def test_fifo_failure_fails_the_rest_of_its_group_only(endpoint, worker, c
 
 async def test_deadline_guard_reports_uncommitted_messages(endpoint, captured, client_factory):
     worker = GraphWorker(service="t", config=WorkerConfig(max_upserts_per_request=1, deadline_margin_s=1.0),
-                         telemetry=captured.telemetry, client=client_factory())
+                         telemetry=captured.telemetry, client=client_factory(max_in_flight=1))
 
     @worker.upserts()
     def to_graph(msg: dict[str, Any]):
@@ -259,7 +260,7 @@ async def test_spans_links_and_metrics(endpoint, worker, captured):
     linked = {(link.context.trace_id, link.context.span_id) for link in process.links}
     assert linked == {(0x5759E988BD862E3FE1BE46A994272793, 0x53995C3F42CD8AD8),
                       (0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331)}
-    requests = captured.spans("gremlin upsert batch of 2")
+    requests = captured.spans("gremlin upsert batch of 5")  # c-1, o-1, o-2 and their two edges
     assert requests and all(s.parent.span_id == process.context.span_id for s in requests[:1])
     ages = captured.values("MessageAge")
     assert len(ages) == 2 and max(ages) > 1_000_000  # m1 was "sent" at the epoch

@@ -1,0 +1,199 @@
+"""Using the database's capacity and yielding when it pushes back: the adaptive limit, the request
+planner, requests in flight together, the circuit breaker, and the redelivery backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+import pytest
+from gremlin_python.process.anonymous_traversal import traversal
+from gremlin_python.structure.graph import Graph
+
+from framework import Edge, GraphWorker, Vertex, WorkerConfig
+from framework.batching import coalesce
+from framework.breaker import CLOSED, HALF_OPEN, OPEN, BreakerSettings, CircuitBreaker
+from framework.errors import CircuitOpen
+from framework.limiter import AdaptiveLimit, LimitSettings
+from framework.redelivery import QueueRef, RedeliveryBackoff, enabled_from
+from framework.request_planner import Limits, plan_requests, records
+from gwlocal.lambda_events import LocalLambdaContext, sqs_event, sqs_record
+
+g = traversal().with_graph(Graph())
+
+
+# ---------------------------------------------------------------------------- the adaptive limit
+async def test_limit_grows_near_the_floor_and_halves_on_pushback():
+    limit = AdaptiveLimit(LimitSettings(max_in_flight=8, initial_in_flight=2, max_records=200, min_records=20))
+    assert (limit.limit, limit.records) == (2, 100)
+    for _ in range(40):
+        limit.on_success(0.010, 50)
+    assert limit.limit == 8 and limit.records == 200  # grew to the caps
+    limit.on_pushback()
+    assert (limit.limit, limit.records) == (4, 100)
+    limit.on_success(0.050, 50)  # five times the floor: a queue is building
+    assert limit.limit == 3  # 4 * 0.9, rounded down
+    for _ in range(5):
+        limit.on_pushback()
+    assert (limit.limit, limit.records) == (1, 20)  # never below one request and the minimum size
+
+
+async def test_limit_is_fixed_when_not_adaptive():
+    limit = AdaptiveLimit(LimitSettings(max_in_flight=5, max_records=150, adaptive=False))
+    limit.on_pushback()
+    limit.on_success(9.0, 10)
+    assert (limit.limit, limit.records) == (5, 150)
+
+
+async def test_acquire_waits_for_a_slot_and_respects_the_deadline():
+    limit = AdaptiveLimit(LimitSettings(max_in_flight=1, initial_in_flight=1))
+    assert await limit.acquire()
+    assert not await limit.acquire(deadline=time.monotonic() + 0.05)  # full: the deadline comes first
+    waiter = asyncio.ensure_future(limit.acquire())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    limit.release()
+    assert await waiter and limit.in_flight == 1 and limit.peak_in_flight == 1
+
+
+# ---------------------------------------------------------------------------- the breaker
+def test_breaker_opens_after_failures_in_a_row_then_probes():
+    now = [0.0]
+    changes: list[str] = []
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=3, cooldown_s=5, max_cooldown_s=20),
+                             clock=lambda: now[0], on_change=lambda state, _: changes.append(state))
+    breaker.record_failure("throttled")
+    breaker.record_success()  # a success resets the count
+    for _ in range(3):
+        assert breaker.allow()
+        breaker.record_failure("throttled")
+    assert breaker.state == OPEN and not breaker.allow() and breaker.retry_after_s() == 5
+    now[0] = 5.0
+    assert breaker.allow() and breaker.state == HALF_OPEN
+    assert not breaker.allow()  # exactly one probe
+    breaker.record_failure("still throttled")
+    assert breaker.state == OPEN and breaker.retry_after_s() == 10  # the wait doubles
+    now[0] = 15.0
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state == CLOSED and changes == [OPEN, HALF_OPEN, OPEN, HALF_OPEN, CLOSED]
+
+
+async def test_an_open_breaker_fails_requests_without_sending(endpoint, make_client, captured):
+    client = make_client(max_attempts=1, breaker_failures=2, breaker_cooldown_s=60)
+    endpoint.apply_settings({"inject": {"code": "ThrottlingException", "rate": 1.0, "writes_only": False}})
+    for _ in range(2):
+        with pytest.raises(Exception, match="Throttling"):
+            await client.submit(g.V().count())
+    before = endpoint.stats.requests_total
+    with pytest.raises(CircuitOpen) as raised:
+        await client.submit(g.V().count())
+    assert endpoint.stats.requests_total == before  # not sent
+    assert 0 < raised.value.retry_after_s <= 60
+    assert captured.count("CircuitBreakerTransitions", State="open") == 1
+    assert captured.count("CircuitBreakerRejections") == 1
+
+
+# ---------------------------------------------------------------------------- the planner
+def plans(messages: list[list[Any]]) -> Any:
+    return coalesce([(f"m{i}", writes) for i, writes in enumerate(messages)])
+
+
+def test_components_share_nothing_and_go_out_together():
+    # Three customers, each with their own orders: three components, independent.
+    batch = plans([[Vertex(f"c{c}", "C"), Vertex(f"o{c}{i}", "O"), Edge("P", f"c{c}", f"o{c}{i}")]
+                   for c in range(3) for i in range(4)])
+    jobs = plan_requests(batch.vertices, batch.edges, limits=Limits(100, 20, 1500, 10**6), steps_of=lambda p: 4)
+    assert len(jobs) == 1 and len(jobs[0].stages) == 1
+    requests = jobs[0].stages[0]
+    # 9 records a component, 20 a request: two components in one request, the third in another;
+    # no component is split across requests.
+    assert [len(r) for r in requests] == [18, 9]
+    customers = [{e.element_id for e in r if e.element_id.startswith("c")} for r in requests]
+    assert customers == [{"c0", "c1"}, {"c2"}]
+    for request in requests:
+        kinds = [e.is_edge for e in request]
+        assert kinds == sorted(kinds)  # vertices before edges
+
+
+def test_a_hub_too_large_for_one_request_is_written_in_stages():
+    batch = plans([[Vertex(f"t{i}", "T"), Vertex("merchant", "M"), Edge("AT", f"t{i}", "merchant")]
+                   for i in range(30)])
+    jobs = plan_requests(batch.vertices, batch.edges, limits=Limits(100, 20, 1500, 10**6), steps_of=lambda p: 4)
+    (job,) = jobs
+    vertex_stage, *edge_stages = job.stages
+    assert all(not e.is_edge for request in vertex_stage for e in request) and len(vertex_stage) == 2
+    assert all(len(stage) == 1 for stage in edge_stages)  # edges on the hub one request at a time
+    assert sum(len(stage[0]) for stage in edge_stages) == 30
+
+
+def test_records_count_labels_properties_and_set_values():
+    from framework import AddToSet, KeepMax
+
+    batch = plans([[Vertex("a", "A", {"x": 1, "y": 2, "seen": KeepMax(3), "tags": AddToSet("p", "q")})]])
+    assert records(batch.vertices[0]) == 1 + 2 + 1 + 2
+
+
+async def test_a_batchs_requests_are_in_flight_together(endpoint, captured, client_factory):
+    endpoint.apply_settings({"latency_ms": 30.0})
+    worker = GraphWorker(service="pipelined", config=WorkerConfig(deadline_margin_s=1.0, max_upserts_per_request=5),
+                         telemetry=captured.telemetry, client=client_factory())
+
+    @worker.upserts()
+    def to_graph(msg: dict[str, Any]):
+        return [Vertex(f"c{msg['i']}", "C"), Vertex(f"o{msg['i']}", "O"), Edge("P", f"c{msg['i']}", f"o{msg['i']}")]
+
+    records_ = [sqs_record(json.dumps({"i": i}), message_id=f"m{i}") for i in range(12)]
+    started = time.monotonic()
+    assert await worker.process(sqs_event(records_), LocalLambdaContext(timeout_s=10)) == {"batchItemFailures": []}
+    elapsed = time.monotonic() - started
+    assert endpoint.stats.write_requests == 12  # one component (3 elements) a request, at most 5 elements
+    assert endpoint.stats.in_flight_max >= 4  # the initial in-flight limit, all sent together
+    # Sent one after another they would take 12 x 30 ms; together, a few round trips (generous bound).
+    assert elapsed < 12 * 0.030
+    assert captured.values("InFlightPeak") and max(captured.values("InFlightPeak")) >= 4
+    assert endpoint.store.edge_count() == 12
+
+
+async def test_an_outage_opens_the_breaker_and_the_rest_of_the_batch_fails_fast(endpoint, captured,
+                                                                                 client_factory):
+    endpoint.apply_settings({"inject": {"code": "ThrottlingException", "rate": 1.0}})
+    worker = GraphWorker(service="outage", config=WorkerConfig(deadline_margin_s=1.0, max_upserts_per_request=1),
+                         telemetry=captured.telemetry,
+                         client=client_factory(max_attempts=2, breaker_failures=2, breaker_cooldown_s=30,
+                                               max_in_flight=1))
+
+    @worker.upserts()
+    def to_graph(msg: dict[str, Any]):
+        return [Vertex(msg["id"], "V")]
+
+    response = await worker.process(sqs_event([sqs_record(json.dumps({"id": f"v{i}"}), message_id=f"m{i}")
+                                               for i in range(10)]), LocalLambdaContext(timeout_s=10))
+    assert len(response["batchItemFailures"]) == 10
+    assert endpoint.stats.requests_total == 4  # two requests of two attempts, then the breaker opened
+    assert captured.count("MessagesFailed", Reason="database_busy") == 2
+    assert captured.count("MessagesFailed", Reason="circuit_open") == 8
+
+
+# ---------------------------------------------------------------------------- redelivery backoff
+def test_redelivery_delays_grow_by_four_with_jitter_and_caps():
+    backoff = RedeliveryBackoff(base_s=60, max_s=3600, rng=random.Random(1))
+    for n, ceiling in ((1, 60), (2, 240), (3, 960), (4, 3600), (9, 3600)):
+        delays = [backoff.delay_for(n) for _ in range(50)]
+        assert all(0.75 * ceiling - 1 <= d <= ceiling for d in delays), (n, min(delays), max(delays))
+
+
+def test_redelivery_backoff_is_on_inside_lambda_by_default():
+    assert enabled_from("auto", {"AWS_LAMBDA_FUNCTION_NAME": "f"})
+    assert not enabled_from("auto", {}) and enabled_from("true", {}) and not enabled_from("false", {"X": "y"})
+
+
+def test_queue_urls_from_the_event_source_arn():
+    queue = QueueRef.from_arn("arn:aws:sqs:eu-west-1:123456789012:orders")
+    assert queue is not None
+    assert queue.url(None) == "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"
+    assert queue.url("http://127.0.0.1:9324/") == "http://127.0.0.1:9324/123456789012/orders"
+    assert QueueRef.from_arn("not an arn") is None
