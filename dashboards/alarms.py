@@ -253,10 +253,12 @@ DATABASE_UNDER_PRESSURE = CompositeDef(
     children=tuple(a for a in ALARMS if a.in_composite),
     description=(
         "The database is pushing back: Neptune's pending-request alarm or a function's conflict-, "
-        "retry- or throttle-rate alarm is firing (the alarm widget shows which). Lower the event "
-        "sources' MaximumConcurrency first (redeploy with the parameter), then consider a larger "
-        "writer instance. Failed messages are retried through SQS; watch the DLQ and oldest-message "
-        "alarms."),
+        "retry- or throttle-rate alarm is firing (the alarm widget shows which). While it is in ALARM "
+        "the stack's ConcurrencyControlFunction holds every event source at MaximumConcurrency 2 (the "
+        "lowest SQS allows) and restores the parameter's value when it is OK again; each function also "
+        "backs off on its own (adaptive limit, circuit breaker, redelivery delays). If it keeps firing, "
+        "lower the MaximumConcurrency parameter or move to a larger writer instance. Failed messages "
+        "are retried through SQS; watch the DLQ and oldest-message alarms."),
 )
 
 

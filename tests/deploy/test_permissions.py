@@ -110,7 +110,33 @@ def test_no_other_identity_or_permission_resources(transformed):
            if r["Type"].startswith("AWS::IAM::") or r["Type"] == "AWS::Lambda::Permission"}
     assert iam == {"IdentityFunctionRole": "AWS::IAM::Role", "TransactionsFunctionRole": "AWS::IAM::Role",
                    "PurgeFunctionRole": "AWS::IAM::Role", "PurgeFunctionDailyPermission": "AWS::Lambda::Permission",
+                   "ConcurrencyControlFunctionRole": "AWS::IAM::Role",
+                   "ConcurrencyControlFunctionPressureAlarmPermission": "AWS::Lambda::Permission",
                    "NeptuneDataAccessPolicy": "AWS::IAM::ManagedPolicy"}
+
+
+def test_the_concurrency_control_can_only_set_this_stacks_event_sources(transformed):
+    role = transformed["Resources"]["ConcurrencyControlFunctionRole"]["Properties"]
+    assert "ManagedPolicyArns" not in role  # no Neptune, no queue: it never touches data
+    mappings = [fn.logical_id + "Queue" for fn in FUNCTIONS]
+    arns = [json.dumps({"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+                                   f"event-source-mapping:${{{m}}}"}) for m in mappings]
+    statements_ = role_statements(role, traces=False)
+    assert statements_ == {
+        (frozenset({"lambda:UpdateEventSourceMapping"}), json.dumps([json.loads(a) for a in arns])),
+        (frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
+         json.dumps({"Fn::GetAtt": ["ConcurrencyControlLogGroup", "Arn"]}))}
+    for mapping in mappings:
+        assert transformed["Resources"][mapping]["Type"] == "AWS::Lambda::EventSourceMapping"
+    # Invoked only by the rule on the composite alarm's state changes.
+    rule = transformed["Resources"]["ConcurrencyControlFunctionPressureAlarm"]["Properties"]
+    assert rule["EventPattern"] == {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"],
+                                    "resources": [{"Fn::GetAtt": ["DatabaseUnderPressureAlarm", "Arn"]}]}
+    permission = transformed["Resources"]["ConcurrencyControlFunctionPressureAlarmPermission"]["Properties"]
+    assert permission["Principal"] == "events.amazonaws.com"
+    env = transformed["Resources"]["ConcurrencyControlFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["GRAPHWORKER_PRESSURE_CONCURRENCY"] == "2" and env["GRAPHWORKER_NORMAL_CONCURRENCY"] == {
+        "Ref": "MaximumConcurrency"}
 
 
 @pytest.mark.parametrize("traces", [False, True], ids=["no-traces", "otlp"])
