@@ -52,6 +52,13 @@ failed check makes the run exit non-zero.
 The endpoint executes up to ``--endpoint-workers`` requests at once (default 64, so that it is
 not the bottleneck; Neptune executes about 2 x vCPU at a time and queues the rest).
 
+Every contender builds all its events before the clock starts; then it ``gc.freeze()``-s what
+exists (``--no-gc-freeze`` to keep it), so that no contender pays for the garbage collector
+traversing a run's worth of pre-built events, a heap no Lambda execution context holds.
+
+Profiling: ``--profile-dir DIR`` writes a cProfile of each contender's timed section (it slows
+them); for sampled profiles attach ``py-spy record --pid`` to a contender process while it runs.
+
 Numbers are this machine's and noisy when it is busy; compare the ratios of one run.
 """
 
@@ -61,6 +68,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -573,6 +581,7 @@ def contender_main(argv: Sequence[str] | None = None,
     parser.add_argument("--batch-size", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false")
     args = parser.parse_args(argv)
     report = os.fdopen(os.dup(1), "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -588,17 +597,22 @@ def contender_main(argv: Sequence[str] | None = None,
 
         profiler = cProfile.Profile()
 
-    def measured(run: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
+    def start_clock() -> tuple[float, float]:
+        """Everything is built and connected: freeze it out of the collector, say READY, wait for GO."""
+        if args.gc_freeze:
+            gc.collect()
+            gc.freeze()
         report.write("READY\n")
-        if sys.stdin.readline().strip() != "GO":
+        if sys.stdin.readline().strip() != "GO":  # blocks the loop too, while nothing runs on it
             raise SystemExit("no GO from the orchestrator")
-        cpu0, wall0 = time.process_time(), time.perf_counter()
         if profiler is not None:
             profiler.enable()
-        responses = run()
+        return time.process_time(), time.perf_counter()
+
+    def stop_clock(started: tuple[float, float], responses: list[dict[str, Any]]) -> dict[str, Any]:
+        cpu, wall = time.process_time() - started[0], time.perf_counter() - started[1]
         if profiler is not None:
             profiler.disable()
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         failed = sum(len(r.get("batchItemFailures", [])) for r in responses)
         return {"wall_s": wall, "cpu_s": cpu, "batches": len(responses), "failed_messages": failed}
 
@@ -606,34 +620,18 @@ def contender_main(argv: Sequence[str] | None = None,
         async def main() -> dict[str, Any]:
             for ctx in contexts:
                 await ctx.warm_up()
-            loop = asyncio.get_running_loop()
-            ready = loop.create_future()
-
-            def wait_go() -> None:
-                report.write("READY\n")
-                line = sys.stdin.readline().strip()
-                loop.call_soon_threadsafe(ready.set_result, line)
-
-            threading.Thread(target=wait_go, daemon=True).start()
-            if await ready != "GO":
-                raise SystemExit("no GO from the orchestrator")
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            if profiler is not None:
-                profiler.enable()
-            responses = await _run_async(contexts, events)
-            if profiler is not None:
-                profiler.disable()
-            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+            started = start_clock()
+            result = stop_clock(started, await _run_async(contexts, events))
             for ctx in contexts:
                 await ctx.close()
-            failed = sum(len(r.get("batchItemFailures", [])) for r in responses)
-            return {"wall_s": wall, "cpu_s": cpu, "batches": len(responses), "failed_messages": failed}
+            return result
 
         result = asyncio.run(main())
     else:
         for ctx in contexts:
             ctx.warm_up()
-        result = measured(lambda: _run_sync(contexts, events))
+        started = start_clock()
+        result = stop_clock(started, _run_sync(contexts, events))
         for ctx in contexts:
             ctx.close()
     if profiler is not None:
@@ -746,7 +744,8 @@ class EndpointProcess:
 
 
 def run_contender(spec: ContenderSpec, endpoint: EndpointProcess, regime: Regime, *, batch_size: int, seed: int,
-                  expected: ExpectedGraph, profile: Path | None = None, timeout_s: float = 900) -> Row:
+                  expected: ExpectedGraph, profile: Path | None = None, gc_freeze: bool = True,
+                  timeout_s: float = 900) -> Row:
     endpoint.control.reset(graph=True, stats=True)
     endpoint.control.settings(latency_ms=regime.latency_ms)
     argv = [sys.executable, str(spec.script), "--contender", "--name", spec.name, "--url", endpoint.url,
@@ -754,6 +753,8 @@ def run_contender(spec: ContenderSpec, endpoint: EndpointProcess, regime: Regime
             "--seed", str(seed)]
     if profile is not None:
         argv += ["--profile", str(profile)]
+    if not gc_freeze:
+        argv.append("--no-gc-freeze")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "NEPTUNE_", "USE_IAM"))}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     with tempfile.TemporaryFile("w+") as errors:
@@ -794,7 +795,7 @@ def run_contender(spec: ContenderSpec, endpoint: EndpointProcess, regime: Regime
 
 
 def run_regime(regime: Regime, specs: Sequence[ContenderSpec], *, endpoint: EndpointProcess, batch_size: int,
-               seed: int, profile_dir: Path | None = None,
+               seed: int, profile_dir: Path | None = None, gc_freeze: bool = True,
                on_row: Callable[[Row], None] | None = None) -> list[Row]:
     expected = expected_graph(build_workload(seed, regime.messages, batch_size))
     rows = []
@@ -804,7 +805,7 @@ def run_regime(regime: Regime, specs: Sequence[ContenderSpec], *, endpoint: Endp
             profile_dir.mkdir(parents=True, exist_ok=True)
             profile = profile_dir / f"{spec.name}-{regime.contexts}ctx-{regime.latency_ms:g}ms.prof"
         row = run_contender(spec, endpoint, regime, batch_size=batch_size, seed=seed, expected=expected,
-                            profile=profile)
+                            profile=profile, gc_freeze=gc_freeze)
         rows.append(row)
         if on_row is not None:
             on_row(row)
@@ -813,14 +814,15 @@ def run_regime(regime: Regime, specs: Sequence[ContenderSpec], *, endpoint: Endp
 
 def format_table(regime: Regime, rows: Sequence[Row], batch_size: int, baseline: str = BASELINE) -> str:
     base = next((r for r in rows if r.contender == baseline), None)
-    head = (f"{'contender':<32} {'msgs/s':>9} {'req/msg':>8} {'CPU us/msg':>11} {'in flight':>9} "
+    width = max([32, *(len(r.label) for r in rows)])
+    head = (f"{'contender':<{width}} {'msgs/s':>9} {'req/msg':>8} {'CPU us/msg':>11} {'in flight':>9} "
             f"{'msgs/s vs ' + baseline:>18} {'CPU vs ' + baseline:>15}  graph")
     lines = [regime.title(batch_size), head, "-" * len(head)]
     for row in rows:
         speed = f"{row.msgs_per_s / base.msgs_per_s:.2f}x" if base and base.msgs_per_s else "-"
         cpu = f"{row.cpu_us_per_msg / base.cpu_us_per_msg:.2f}x" if base and base.cpu_us_per_msg else "-"
         verdict = "ok" if row.ok else f"FAILED ({row.failed_messages} failed messages, {len(row.problems)} problems)"
-        lines.append(f"{row.label:<32} {row.msgs_per_s:>9.1f} {row.requests_per_msg:>8.3f} "
+        lines.append(f"{row.label:<{width}} {row.msgs_per_s:>9.1f} {row.requests_per_msg:>8.3f} "
                      f"{row.cpu_us_per_msg:>11.0f} {row.in_flight_max:>9d} {speed:>18} {cpu:>15}  {verdict}")
     for row in rows:
         for problem in row.problems[:5]:
@@ -848,6 +850,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--endpoint-workers", type=int, default=64, help="requests the endpoint executes at once")
     parser.add_argument("--profile-dir", type=Path,
                         help="write a cProfile of each contender's timed section here (slows the contenders)")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                        help="leave the run's pre-built events (and everything else made before the clock starts) "
+                             "to the garbage collector instead of gc.freeze()-ing them")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.contenders.split(",") if n.strip()]
@@ -865,7 +870,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for regime in regimes:
             rows = run_regime(regime, specs, endpoint=endpoint, batch_size=args.batch_size, seed=args.seed,
-                              profile_dir=args.profile_dir,
+                              profile_dir=args.profile_dir, gc_freeze=args.gc_freeze,
                               on_row=lambda r: print(f"  {r.contender}: {r.msgs_per_s:.0f} msgs/s", flush=True))
             print("\n" + format_table(regime, rows, args.batch_size), flush=True)
             ok &= all(r.ok for r in rows)
