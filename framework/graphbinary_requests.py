@@ -10,8 +10,11 @@ straight from the :class:`~framework.batching.ElementPlan` objects.
 What it writes is exactly what ``GraphBinarySerializersV1().serialize_message`` writes for the
 request :func:`framework.traversals.request_traversal` builds (and :class:`framework.protocol.
 GremlinProtocol` frames): ``tests/framework/test_graphbinary_requests.py`` proves the bytes equal,
-over random plans, for every shape and value type encoded here. The shapes, per element of
-``g.inject(0).union(...)``:
+over random plans, for every shape and value type encoded here. The request is
+``g.inject(0).union(<elements>)``, or, where ``request_traversal`` puts a ``fold()`` barrier
+between a request's vertices and its edges, ``g.inject(0).union(<vertices>).fold().union(unfold(),
+<edges>)``: which one is probed from ``framework.traversals`` on first use (:func:`request_shape`),
+and a probe request is checked byte for byte before the fast path turns on. Each element is:
 
 - upsert: ``mergeV([T.id: X]).option(onCreate, [T.label: L, k: v...]).option(onMatch,
   [k: CardinalityValue.single(v)...])`` (``mergeE([T.id, T.label, Direction.OUT, Direction.IN])``
@@ -28,6 +31,16 @@ gremlinpython's type lookup, so they are not guessed at), and content the generi
 serialize either (text that is not valid Unicode, integers beyond 64 bits, datetimes out of range):
 falling back then gives the caller the generic path's own error.
 
+Usage (how a protocol layer wires it in)::
+
+    try:
+        frame = encode_upsert_request(request_id, plans, evaluation_timeout_ms=..., batch_size=...)
+    except UnsupportedShape:
+        frame = protocol.encode(request_id, request_traversal(plans, now=now).bytecode, ...)
+
+:func:`element_steps` counts an element's Gremlin steps without building its traversal (for a
+request planner's ~1,500-step limit).
+
 Byte layout reference: the GraphBinary v1 section of the Apache TinkerPop IO documentation. Every
 value is written fully qualified (type code, a ``0x00`` "not null" flag, then the value); step
 names and P operators are bare values (an int32 length and UTF-8 bytes).
@@ -37,6 +50,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import enum
 import math
 import struct
 import uuid
@@ -48,7 +62,8 @@ from gremlin_python.statics import long
 from .batching import ElementPlan, UnversionedPart
 from .merge_rules import AddToSet, KeepMax, KeepMin, MergeValue
 
-__all__ = ["UnsupportedShape", "encode_upsert_request"]
+__all__ = ["RequestShape", "UnsupportedShape", "element_steps", "encode_request_in_shape", "encode_upsert_request",
+           "request_shape"]
 
 
 class UnsupportedShape(Exception):
@@ -127,7 +142,11 @@ _SINGLE_VALUE = (_BYTECODE + _i32(0) + _i32(1) + _bare("CardinalityValueTraversa
 
 _FRAME_HEAD = b"\x20" + b"application/vnd.graphbinary-v1.0" + b"\x81"
 _OP_AND_PROCESSOR = _bare("bytecode") + _bare("traversal")
-_GREMLIN_HEAD = _string("gremlin") + _BYTECODE + _i32(2) + _bare("inject") + _ONE_ARG + _INT + _i32(0) + _bare("union")
+_GREMLIN_KEY = _string("gremlin") + _BYTECODE
+_INJECT_ZERO = _bare("inject") + _ONE_ARG + _INT + _i32(0)
+_STEP_UNION = _bare("union")
+_STEP_FOLD = _bare("fold") + _NO_ARGS
+_UNFOLD = _BYTECODE + _i32(1) + _bare("unfold") + _NO_ARGS + _NO_SOURCES
 _ALIASES = _string("aliases") + _MAP + _i32(1) + _string("g") + _string("g")
 _EVALUATION_TIMEOUT = _string("evaluationTimeout") + _INT
 _BATCH_SIZE = _string("batchSize") + _INT
@@ -147,14 +166,88 @@ def _key(text: str) -> bytes:
     return found
 
 
+class RequestShape(enum.Enum):
+    """How :func:`framework.traversals.request_traversal` arranges a request's elements."""
+
+    FLAT = "flat"
+    """``inject(0).union(<every element, in the given order>)``."""
+    VERTICES_THEN_EDGES = "vertices-then-edges"
+    """``inject(0).union(<vertices>).fold().union(unfold(), <edges>)`` when a request holds both (a
+    ``fold()`` barrier commits every vertex before the first edge); one kind alone: ``FLAT``."""
+
+
+_shape: RequestShape | str | None = None
+"""The probed shape, or why the fast path is off (a ``str``); None until the first request."""
+
+
+def request_shape() -> RequestShape:
+    """The shape ``framework.traversals.request_traversal`` builds, probed on first use.
+
+    Why probe instead of assuming: this encoder must write the very bytes the generic path would,
+    and the generic path is whatever ``framework.traversals`` builds on this branch. The probe builds
+    one small request (a vertex with a merge rule, an edge, a delete before an upsert, a delete
+    alone) through ``request_traversal`` and gremlinpython's serializer, and through this encoder
+    in the shape its step names show; unless the bytes are equal the fast path stays off for the
+    process (every call raises :class:`UnsupportedShape`), so a change to ``framework.traversals``
+    this module does not know can cost speed but never write something else. Done lazily (about a
+    millisecond), so a cold start that never writes pays nothing.
+    """
+    global _shape
+    if _shape is None:
+        _shape = _probe()
+    if isinstance(_shape, str):
+        raise UnsupportedShape(_shape)
+    return _shape
+
+
+def _probe() -> RequestShape | str:
+    from gremlin_python.driver.request import RequestMessage
+    from gremlin_python.driver.serializer import GraphBinarySerializersV1
+
+    from .traversals import request_traversal
+
+    plans = [
+        ElementPlan("e", "probe-e", "L", from_id="probe-v", to_id="probe-w", owners=["0"],
+                    unversioned=UnversionedPart(upsert=True, props={"w": 1.5})),
+        ElementPlan("v", "probe-v", "V", owners=["0"], unversioned=UnversionedPart(
+            reset=True, upsert=True, props={"s": "x", "n": 2**40, "b": True, "d": dt.datetime(2024, 1, 1)},
+            merges={"m": KeepMax(3), "t": AddToSet("a")})),
+        ElementPlan("v", "probe-x", None, owners=["0"], unversioned=UnversionedPart(reset=True)),
+    ]
+    request_id = "00000000-0000-4000-8000-000000000000"
+    bytecode = request_traversal(plans).bytecode
+    names = [step[0] for step in bytecode.step_instructions]
+    shapes = {("inject", "union"): RequestShape.FLAT,
+              ("inject", "union", "fold", "union"): RequestShape.VERTICES_THEN_EDGES}
+    shape = shapes.get(tuple(names))
+    if shape is None:
+        return f"framework.traversals builds requests of an unknown shape ({' '.join(names)})"
+    reference = GraphBinarySerializersV1().serialize_message(
+        request_id, RequestMessage("traversal", "bytecode", {"gremlin": bytecode, "aliases": {"g": "g"}}))
+    try:
+        ours = encode_request_in_shape(shape, request_id, plans)
+    except UnsupportedShape as exc:
+        return f"the probe request could not be encoded directly: {exc}"
+    if ours != bytes(reference):
+        return "framework.traversals builds elements this encoder does not write byte for byte"
+    return shape
+
+
 def encode_upsert_request(request_id: str | uuid.UUID, plans: Sequence[ElementPlan], *,
                           evaluation_timeout_ms: int | None = None, batch_size: int | None = None) -> bytes:
     """The GraphBinary v1 request frame writing ``plans``, as :class:`framework.protocol.GremlinProtocol`
     would frame ``request_traversal(plans).bytecode`` with the ``graphbinary-v1`` serializer.
 
     Raises :class:`UnsupportedShape` when a plan or value is outside this fast path (see the module
-    docstring); nothing is cached from a failed call.
+    docstring), or when the fast path is off (see :func:`request_shape`).
     """
+    return encode_request_in_shape(request_shape(), request_id, plans, evaluation_timeout_ms=evaluation_timeout_ms,
+                                   batch_size=batch_size)
+
+
+def encode_request_in_shape(shape: RequestShape, request_id: str | uuid.UUID, plans: Sequence[ElementPlan], *,
+                            evaluation_timeout_ms: int | None = None, batch_size: int | None = None) -> bytes:
+    """:func:`encode_upsert_request` for a given shape (the probe and the tests use it directly)."""
     out = bytearray(_FRAME_HEAD)
     out += uuid.UUID(str(request_id)).bytes
     out += _OP_AND_PROCESSOR
@@ -164,11 +257,27 @@ def encode_upsert_request(request_id: str | uuid.UUID, plans: Sequence[ElementPl
     if batch_size is not None:
         extras.append(_BATCH_SIZE + _int32(int(batch_size), "batchSize"))
     out += _i32(2 + len(extras))
-    out += _GREMLIN_HEAD
-    out += _i32(len(plans))
+    first: Sequence[ElementPlan] = plans
+    then: Sequence[ElementPlan] = ()
+    if shape is RequestShape.VERTICES_THEN_EDGES:
+        vertices = [p for p in plans if not p.is_edge]
+        edges = [p for p in plans if p.is_edge]
+        first, then = (vertices, edges) if vertices and edges else (vertices or edges, ())
+    out += _GREMLIN_KEY
+    out += _i32(4 if then else 2)
+    out += _INJECT_ZERO
     try:
-        for plan in plans:
+        out += _STEP_UNION
+        out += _i32(len(first))
+        for plan in first:
             _element(out, plan)
+        if then:
+            out += _STEP_FOLD
+            out += _STEP_UNION
+            out += _i32(1 + len(then))
+            out += _UNFOLD
+            for plan in then:
+                _element(out, plan)
     except UnicodeEncodeError as exc:
         raise UnsupportedShape(f"text that is not valid Unicode ({exc.reason})") from None
     out += _NO_SOURCES
@@ -176,6 +285,26 @@ def encode_upsert_request(request_id: str | uuid.UUID, plans: Sequence[ElementPl
     for extra in extras:
         out += extra
     return bytes(out)
+
+
+def element_steps(plan: ElementPlan) -> int:
+    """Gremlin steps of the plan's sub-traversal, nested anonymous traversals included, without building it.
+
+    The count of step instructions over ``element_traversal(plan).bytecode`` and every anonymous
+    traversal among their arguments (a request planner keeps requests within Neptune's ~1,500
+    steps); ``CardinalityValue`` arguments are bytecode without steps and count nothing. Raises
+    :class:`UnsupportedShape` for plans with a versioned part.
+    """
+    part = plan.unversioned
+    if part is None or plan.versioned is not None:
+        raise UnsupportedShape(f"element {plan.element_id!r} has a versioned part")
+    if not part.upsert:
+        return 4  # sideEffect(V(X).drop()).constant(X)
+    count = 4  # mergeV|E, option, option, id
+    for merge in part.merges.values():
+        # sideEffect(identity().property(set, k, x)...) | sideEffect(not(has(k, P)).property(...))
+        count += 2 + len(merge.values) if isinstance(merge, AddToSet) else 4
+    return count + 4 if part.reset else count  # sideEffect(V(X).drop()).flatMap(<upsert>)
 
 
 def _int32(value: int, what: str) -> bytes:

@@ -19,18 +19,31 @@ from typing import Any
 import pytest
 from gremlin_python.driver.request import RequestMessage
 from gremlin_python.driver.serializer import GraphBinarySerializersV1
+from gremlin_python.process.anonymous_traversal import traversal
+from gremlin_python.process.graph_traversal import __
 from gremlin_python.statics import long
+from gremlin_python.structure.graph import Graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import framework.graphbinary_requests as gbr
+import framework.traversals
 from framework.batching import ElementPlan, UnversionedPart, VersionedPart, coalesce
-from framework.graphbinary_requests import UnsupportedShape, encode_upsert_request
+from framework.graphbinary_requests import (
+    RequestShape,
+    UnsupportedShape,
+    element_steps,
+    encode_request_in_shape,
+    encode_upsert_request,
+    request_shape,
+)
 from framework.merge_rules import AddToSet, KeepMax, KeepMin
 from framework.protocol import GremlinProtocol
-from framework.traversals import request_traversal
+from framework.traversals import element_traversal, request_traversal
 from framework.upserts import DeleteEdge, DeleteVertex, Edge, Vertex
 
 NOW = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
+_g = traversal().with_graph(Graph())
 INT_BOUNDARIES = [0, -1, 1, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63 - 1, -(2**63), 2**32, -(2**32)]
 
 text = st.text(max_size=12)
@@ -81,8 +94,19 @@ def planned(draw: st.DrawFn) -> list[ElementPlan]:
     return coalesce([(str(i), w) for i, w in enumerate(messages)]).elements
 
 
-def reference(request_id: str, plans: list[ElementPlan], timeout: int | None, batch: int | None) -> bytes:
-    args: dict[str, Any] = {"gremlin": request_traversal(plans, now=NOW).bytecode, "aliases": {"g": "g"}}
+def vertices_then_edges(plans: list[ElementPlan]) -> Any:
+    """The ``fold()``-barrier request (``RequestShape.VERTICES_THEN_EDGES``), built with gremlinpython."""
+    vertices = [element_traversal(p, now=NOW) for p in plans if not p.is_edge]
+    edges = [element_traversal(p, now=NOW) for p in plans if p.is_edge]
+    if vertices and edges:
+        return _g.inject(0).union(*vertices).fold().union(__.unfold(), *edges)
+    return _g.inject(0).union(*(vertices or edges))
+
+
+def reference(request_id: str, plans: list[ElementPlan], timeout: int | None, batch: int | None,
+              build: Any = None) -> bytes:
+    built = (build or (lambda p: request_traversal(p, now=NOW)))(plans)
+    args: dict[str, Any] = {"gremlin": built.bytecode, "aliases": {"g": "g"}}
     if timeout is not None:
         args["evaluationTimeout"] = timeout
     if batch is not None:
@@ -125,6 +149,50 @@ def test_direct_plans_encode_to_gremlinpythons_bytes(plans: list[ElementPlan], r
 @given(plans=planned(), request_id=request_ids)
 def test_coalesced_batches_encode_to_gremlinpythons_bytes(plans: list[ElementPlan], request_id: str) -> None:
     assert_same_bytes(request_id, plans, 30_000, None)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(plans=st.one_of(planned(), st.lists(direct_plans(), max_size=6)), request_id=request_ids)
+def test_the_vertices_before_edges_shape_encodes_to_gremlinpythons_bytes(plans: list[ElementPlan],
+                                                                        request_id: str) -> None:
+    """Whichever shape this branch's ``request_traversal`` builds, the other one is proven too."""
+    try:
+        expected = reference(request_id, plans, 500, None, build=vertices_then_edges)
+    except Exception:
+        with pytest.raises(UnsupportedShape):
+            encode_request_in_shape(RequestShape.VERTICES_THEN_EDGES, request_id, plans, evaluation_timeout_ms=500)
+        return
+    assert encode_request_in_shape(RequestShape.VERTICES_THEN_EDGES, request_id, plans,
+                                   evaluation_timeout_ms=500) == expected
+
+
+def test_the_shape_is_probed_from_framework_traversals() -> None:
+    bytecode = request_traversal(coalesce([("0", [Vertex("a", "A"), Edge("L", "a", "a")])]).elements).bytecode
+    names = [step[0] for step in bytecode.step_instructions]
+    expected = RequestShape.VERTICES_THEN_EDGES if "fold" in names else RequestShape.FLAT
+    assert request_shape() is expected
+
+
+def test_an_unknown_request_shape_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
+    monkeypatch.setattr(gbr, "_shape", None)
+    monkeypatch.setattr(framework.traversals, "request_traversal",
+                        lambda elements, now=None: _g.inject(0).union(
+                            *(element_traversal(e) for e in elements)).limit(100))
+    with pytest.raises(UnsupportedShape, match="unknown shape"):
+        encode_upsert_request(uuid.uuid4(), plans)
+    with pytest.raises(UnsupportedShape, match="unknown shape"):  # and stays off
+        encode_upsert_request(uuid.uuid4(), plans)
+
+
+def test_elements_this_encoder_does_not_know_turn_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
+    monkeypatch.setattr(gbr, "_shape", None)
+    monkeypatch.setattr(framework.traversals, "request_traversal",
+                        lambda elements, now=None: _g.inject(0).union(
+                            *(element_traversal(e).identity() for e in elements)))
+    with pytest.raises(UnsupportedShape, match="byte for byte"):
+        encode_upsert_request(uuid.uuid4(), plans)
 
 
 def test_every_value_type_and_int_boundary_in_one_request() -> None:
@@ -175,3 +243,25 @@ def test_versioned_plans_are_left_to_the_generic_path() -> None:
                         versioned=VersionedPart(delete=2))
     with pytest.raises(UnsupportedShape, match="versioned"):
         encode_upsert_request(uuid.uuid4(), [mixed])
+
+
+def count_steps(bytecode: Any) -> int:
+    """Step instructions, recursing into anonymous traversals among the arguments."""
+    total = 0
+    for instruction in bytecode.step_instructions:
+        total += 1
+        for argument in instruction[1:]:
+            inner = getattr(argument, "bytecode", argument)
+            if hasattr(inner, "step_instructions"):
+                total += count_steps(inner)
+    return total
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(plans=st.one_of(planned(), st.lists(direct_plans(), min_size=1, max_size=4)))
+def test_element_steps_count_the_built_traversal(plans: list[ElementPlan]) -> None:
+    for plan in plans:
+        assert element_steps(plan) == count_steps(element_traversal(plan, now=NOW).bytecode)
+    versioned = coalesce([("0", [Vertex("a", "A", {"n": 1}, version=3)])]).elements[0]
+    with pytest.raises(UnsupportedShape):
+        element_steps(versioned)
