@@ -53,9 +53,9 @@ from .errors import (
     RetryStopped,
     TransientError,
 )
-from .request_planner import Limits, plan_requests, records, steps
+from .request_planner import Limits, plan_requests, records
 from .telemetry import catalog as m
-from .traversals import rendered, request_traversal
+from .traversals import UpsertRequest, element_steps
 from .versions import late_delete_token, stale_token
 
 BACKPRESSURE_KINDS = frozenset({"database_busy", "database_unavailable", "circuit_open", "deadline"})
@@ -158,8 +158,8 @@ class BatchWriter:
         self.now = dt.datetime.now(dt.UTC)
         size_of = self.client.request_size
         jobs = plan_requests(vertices, edges, limits=self.limits(),
-                             steps_of=lambda plan: steps(rendered(plan, self.now)),
-                             size_of=lambda group: size_of(request_traversal(group, now=self.now).bytecode))
+                             steps_of=lambda plan: element_steps(plan, self.now),
+                             size_of=lambda group: size_of(UpsertRequest(group, self.now)))
 
         async def run(stages: list[list[list[Element]]]) -> None:
             for stage in stages:
@@ -190,7 +190,7 @@ class BatchWriter:
         outcome.requests += 1
         ids = [e.element_id for e in group]
         try:
-            results = await self.client.submit(request_traversal(group, now=self.now), expect=len(group),
+            results = await self.client.submit(UpsertRequest(group, self.now), expect=len(group),
                                                deadline=deadline, operation=f"upsert batch of {len(group)}",
                                                records=sum(records(e) for e in group),
                                                gate=lambda: outcome.unavailable)

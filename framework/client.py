@@ -45,7 +45,7 @@ from .errors import (
     TransientError,
 )
 from .limiter import AdaptiveLimit, LimitSettings
-from .protocol import GremlinProtocol
+from .protocol import GremlinProtocol, PreparedRequest
 from .retry import RetryBudget, RetryPolicy, call_with_retries
 from .telemetry import Telemetry
 from .telemetry import catalog as m
@@ -203,8 +203,8 @@ class GraphClient:
 
     async def _submit(self, traversal: Any, *, deadline: float | None, expect: int | None, read: bool,
                       operation: str | None, records: int) -> list[Any]:
-        bytecode = getattr(traversal, "bytecode", traversal)
-        summary = operation or summarize(bytecode)
+        bytecode = traversal if isinstance(traversal, PreparedRequest) else getattr(traversal, "bytecode", traversal)
+        summary = operation or summarize(bytecode.bytecode() if isinstance(bytecode, PreparedRequest) else bytecode)
         role = "reader" if read and self.reader_endpoint is not None else "writer"
         tracer = self.telemetry.tracer
         with tracer.start_as_current_span(

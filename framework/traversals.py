@@ -55,6 +55,7 @@ from gremlin_python.structure.graph import Graph
 
 from .batching import ElementPlan, UnversionedPart, VersionedPart
 from .merge_rules import AddToSet, KeepMax, KeepMin, MergeValue
+from .protocol import PreparedRequest
 from .upserts import PropertyValue
 from .versions import (
     BORN_KEY,
@@ -256,3 +257,45 @@ def _merges(steps: GraphTraversal, merges: dict[str, MergeValue], *, edge: bool)
 
 def _stale(plan: ElementPlan) -> str:
     return stale_token(plan.kind, plan.element_id)
+
+
+class UpsertRequest(PreparedRequest):
+    """One write request of a batch: written directly as GraphBinary when its shape allows
+    (:mod:`framework.graphbinary_requests`), else built as bytecode (:func:`request_traversal`)."""
+
+    def __init__(self, elements: Sequence[ElementPlan], now: dt.datetime) -> None:
+        self.elements = list(elements)
+        self.now = now
+        self._bytecode: Any = None
+
+    def bytecode(self) -> Any:
+        if self._bytecode is None:
+            self._bytecode = request_traversal(self.elements, now=self.now).bytecode
+        return self._bytecode
+
+    def graphbinary_frame(self, request_id: str, *, evaluation_timeout_ms: int | None,
+                          batch_size: int | None) -> bytes | None:
+        if any(e.versioned is not None for e in self.elements):
+            return None
+        from .graphbinary_requests import UnsupportedShape, encode_upsert_request
+
+        try:
+            return encode_upsert_request(request_id, self.elements, evaluation_timeout_ms=evaluation_timeout_ms,
+                                         batch_size=batch_size)
+        except UnsupportedShape:
+            return None
+
+
+def element_steps(plan: ElementPlan, now: dt.datetime) -> int:
+    """Gremlin steps of the element's sub-traversal (counted without building it when unversioned)."""
+    if plan.versioned is None:
+        from .graphbinary_requests import UnsupportedShape
+        from .graphbinary_requests import element_steps as unversioned_steps
+
+        try:
+            return unversioned_steps(plan)
+        except UnsupportedShape:
+            pass
+    from .request_planner import steps
+
+    return steps(rendered(plan, now))

@@ -448,21 +448,27 @@ class GraphBatchProcessor(AsyncBatchProcessor):
         metrics = self.telemetry.metrics
         now_ms = time.time() * 1000
         logger = self.worker.logger
+        succeeded = 0
+        failed: dict[str, int] = {}
         for message in self._messages:
             sent = message.record.sent_timestamp_ms
             if sent is not None:
                 metrics.add(m.MESSAGE_AGE, max(now_ms - sent, 0.0))
             if message.failure is None:
-                metrics.add(m.MESSAGES_SUCCEEDED, 1)
+                succeeded += 1
                 continue
             kind, reason = message.failure
-            metrics.add(m.MESSAGES_FAILED, 1, Reason=kind)
+            failed[kind] = failed.get(kind, 0) + 1
             extra = {"reason_kind": kind, "reason": reason, "record_index": message.record.index}
             if message.message_id is None:
                 logger.error("record cannot be reported in batchItemFailures (no usable messageId)", extra=extra)
                 continue
             with logger.append_context_keys(correlation_id=message.message_id):
                 logger.warning("message failed", extra=extra)
+        if succeeded:  # one data point per batch: counts are summed, per message or not
+            metrics.add(m.MESSAGES_SUCCEEDED, succeeded)
+        for kind, count in failed.items():
+            metrics.add(m.MESSAGES_FAILED, count, Reason=kind)
 
 
 def _rounds(messages: Sequence[_Message], fifo: bool) -> list[list[_Message]]:

@@ -73,9 +73,10 @@ class MetricsSink:
         for name, value in dimensions:
             emf.add_dimension(name, value)
         for metric, values in group.values():
-            unit = MetricUnit[metric.unit]
-            for v in values:
-                emf.add_metric(metric.name, unit, v)
+            # Powertools validates the name, unit and value once; the other values of the same
+            # metric join its list (one add_metric per value cost more than the write itself).
+            emf.add_metric(metric.name, MetricUnit[metric.unit], values[0])
+            emf.metric_set[metric.name]["Value"].extend(values[1:])
         blob = emf.serialize_metric_set()
         if rollup and dimensions:
             for directive in blob["_aws"]["CloudWatchMetrics"]:
