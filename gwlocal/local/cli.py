@@ -6,12 +6,17 @@ import argparse
 import asyncio
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S
 from .loadgen import HANDLERS
 from .options import LocalOptions
+from .sqs_servers import SQS_SERVERS
+
+SOAK_MESSAGES = 50_000
+SOAK_MAX_DURATION_S = 900.0
 
 
 def register(sub: Any) -> None:
@@ -20,9 +25,9 @@ def register(sub: Any) -> None:
         "local",
         help="run the whole pipeline locally: SQS -> Lambda-like handler -> Gremlin endpoint, with a report",
         description=(
-            "Run graphworker end to end on this machine, no AWS account and no Docker: moto's SQS server "
-            "(a queue and a DLQ wired by a redrive policy), a local event source mapping that invokes a "
-            "real handler in N execution contexts like Lambda, and the local Neptune-compatible Gremlin "
+            "Run graphworker end to end on this machine, no AWS account and no Docker: a local SQS server "
+            "(fauxqs, or moto's; a queue and a DLQ wired by a redrive policy), a local event source mapping "
+            "that invokes a real handler in N execution contexts like Lambda, and the local Neptune-compatible Gremlin "
             "endpoint. Sends a load, shows progress, and ends with a report that checks the graph holds "
             "exactly what the valid messages asked for. Exit status 0 when the report is green."
         ),
@@ -57,6 +62,14 @@ def register(sub: Any) -> None:
     p.add_argument("--max-invocations", type=int, default=d.max_invocations,
                    help="recycle an execution context after this many invocations (0: never)")
     p.add_argument("--fifo", action="store_true", help="use a FIFO queue (message groups keep their order)")
+    p.add_argument("--sqs", choices=SQS_SERVERS, default=d.sqs,
+                   help="the local SQS server to start: fauxqs (npm, fast; installed by `npm ci --prefix "
+                        "gwlocal/local/fauxqs`) or moto (slow past a few hundred queued messages, consumers "
+                        "serialized)")
+    p.add_argument("--soak", type=int, nargs="?", const=SOAK_MESSAGES, metavar="N",
+                   help=f"soak: N messages (default {SOAK_MESSAGES:,}) through --chaos, sent as fast as SQS takes "
+                        f"them (--rate 0), with up to {SOAK_MAX_DURATION_S:g} s to finish; the report's soak "
+                        "figures (memory, open connections, message age, throughput over time) decide GREEN")
     p.add_argument("--chaos", action="store_true",
                    help=f"turn on the endpoint's faults: {json.dumps(CHAOS)}, a failover every "
                         f"{CHAOS_FAILOVER_EVERY_S:g} s, drops alternating before_execute/after_commit")
@@ -74,6 +87,9 @@ def register(sub: Any) -> None:
                                           "starting one")
     p.add_argument("--max-duration-s", type=float, default=d.max_duration_s,
                    help="give up (and report not finished) after this long")
+    p.add_argument("--max-rss-growth-pct", type=float, default=d.max_rss_growth_pct,
+                   help="RED when the handler process's memory grows more than this from the first to the last "
+                        "tenth of the run")
     p.add_argument("--no-progress", action="store_true", help="do not print the progress line")
     p.add_argument("--no-dashboard", action="store_true",
                    help="do not draw the local dashboard (HTML + PNGs in OUTPUT/dashboard) at the end")
@@ -83,26 +99,41 @@ def register(sub: Any) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> LocalOptions:
+    if args.soak is not None:
+        if args.soak < 1:
+            raise SystemExit("graphworker local: --soak takes a number of messages >= 1")
+        args.messages, args.chaos, args.rate = args.soak, True, 0.0
+        args.max_duration_s = max(args.max_duration_s, SOAK_MAX_DURATION_S)
     return LocalOptions(
         handler=args.handler, messages=args.messages, rate=args.rate, from_file=args.from_file,
         poison_rate=args.poison_rate, duplicate_rate=args.duplicate_rate, batch_size=args.batch_size,
         batching_window_s=args.batching_window_s, concurrency=args.concurrency,
         function_timeout_s=args.function_timeout_s, deadline_margin_s=args.deadline_margin_s,
         visibility_timeout_s=args.visibility_timeout_s, max_receive_count=args.max_receive_count,
-        idle_recycle_s=args.idle_recycle_s, max_invocations=args.max_invocations, fifo=args.fifo,
+        idle_recycle_s=args.idle_recycle_s, max_invocations=args.max_invocations, fifo=args.fifo, sqs=args.sqs,
         chaos=args.chaos, iam=args.iam, output=args.output, report_json=args.report_json, seed=args.seed,
         gremlin_endpoint=args.gremlin_endpoint, sqs_endpoint=args.sqs_endpoint,
-        max_duration_s=args.max_duration_s, progress=not args.no_progress,
+        max_duration_s=args.max_duration_s, max_rss_growth_pct=args.max_rss_growth_pct,
+        progress=not args.no_progress,
         dashboard=not args.no_dashboard, dashboard_pngs=not args.no_dashboard_png,
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    from .processes import ChildServerError
     from .runner import LocalRun  # heavy imports only when the command runs (fast --help and start-up)
+    from .sqs_servers import StandInMissing
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("gremlinpython").setLevel(logging.CRITICAL)
-    report = asyncio.run(LocalRun(options_from_args(args)).run())
+    try:
+        report = asyncio.run(LocalRun(options_from_args(args)).run())
+    except (StandInMissing, ChildServerError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ngraphworker local: interrupted; the local servers were stopped", file=sys.stderr)
+        return 130
     print()
     print_report(report)
     return 0 if report["ok"] else 1
@@ -110,25 +141,34 @@ def run(args: argparse.Namespace) -> int:
 
 def print_report(r: dict[str, Any]) -> None:
     check = r["graph_check"]
-    lat, inv = r["latency_ms"], r["invocation_ms"]
+    lat, inv, rss = r["latency_ms"], r["invocation_ms"], r["handler_rss_mb"]
     rows = [
         ("messages sent", f"{r['messages_sent']} ({r['valid_messages']} valid, {r['poison_sent']} poison, "
                           f"{r['duplicates_sent']} duplicates)"),
         ("committed", r["committed"]),
         ("failed (not committed)", r["failed"]),
-        ("in DLQ", f"{r['in_dlq']} (poison in DLQ: {r['poison_in_dlq']}/{r['poison_sent']})"),
+        ("in DLQ", f"{r['in_dlq']} (poison in DLQ: {r['poison_in_dlq']}/{r['poison_sent']}, valid messages in "
+                   f"DLQ: {r['valid_in_dlq']})"),
         ("lost valid messages", r["lost"]),
         ("duplicates absorbed", r["duplicates_absorbed"]),
         ("graph", f"{r['vertices']} vertices, {r['edges']} edges"),
         ("gremlin requests", f"{r['gremlin_requests']} ({r['requests_per_message']} per committed message)"),
-        ("message latency ms", f"p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}"),
+        ("throughput", f"{r['throughput_msg_s']} committed msg/s (first send to last commit); per tenth of "
+                       f"the run: {' '.join(f'{x:g}' for x in r['throughput_over_time'])}"),
+        ("message latency ms", f"p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  (oldest message reached "
+                               f"{r['max_message_age_s']} s)"),
         ("invocation ms", f"p50 {inv['p50']}  p95 {inv['p95']}  p99 {inv['p99']}"),
         ("invocations", f"{r['invocations']} ({r['cold_starts']} cold starts, {r['contexts_recycled']} recycled, "
                         f"{r['failed_invocations']} failed)"),
         ("conflicts / retries / reconnects", f"{r['conflicts']} / {r['retries']} / {r['reconnects']}"),
+        ("handler memory (RSS MB)", f"peak {rss['peak']}  final {rss['final']}  first tenth {rss['first_10pct']}  "
+                                    f"last tenth {rss['last_10pct']}  growth {rss['growth_pct']}%"),
+        ("open connections at end", r["open_connections_at_end"]),
         ("graph check", f"{'OK' if check['ok'] else 'FAILED'}: expected {check['expected']}, found "
-                        f"{check['found']}, missing {check['missing']}, unexpected {check['unexpected']}"),
-        ("duration", f"{r['duration_s']} s" + ("" if r["finished"] else " (did not finish)")),
+                        f"{check['found']}, missing {check['missing']}, unexpected {check['unexpected']}, "
+                        f"duplicates {check['duplicates']}"),
+        ("duration", f"{r['duration_s']} s (pipeline {r['pipeline_s']} s)" + ("" if r["finished"] else
+                                                                             " (did not finish)")),
         ("output", r["output_dir"]),
     ]
     if "dashboard" in r:
