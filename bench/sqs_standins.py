@@ -1,9 +1,11 @@
-"""Benchmark the local SQS stand-ins side by side: fauxqs (npm) and moto's server.
+"""Benchmark the local SQS stand-ins side by side: fauxqs (npm) and moto's server, and two clients.
 
 Run: ``.venv/bin/python bench/sqs_standins.py [--messages N] [--consumers 1,4]``.
 
 For each stand-in, started in its own process exactly as ``graphworker local`` starts it
-(127.0.0.1, a free port), through the client the pipeline uses (aiobotocore):
+(127.0.0.1, a free port), through the pipeline's client (``gwlocal.local.sqs_client``, SQS's
+JSON protocol without the SDK) and, for fauxqs, also through the AWS SDK (aiobotocore), whose
+cost per call is what made the pipeline leave it:
 
 1. send N messages with SendMessageBatch (4 calls in flight);
 2. consume them from that depth with C concurrent consumers, each doing ReceiveMessage(10) +
@@ -31,9 +33,32 @@ from aiobotocore.session import get_session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gwlocal.local.processes import ChildServer, cpu_seconds
+from gwlocal.local.sqs_client import SqsJsonClient
 from gwlocal.local.sqs_servers import sqs_server
 
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}
+CONTENDERS = [("fauxqs", "pipeline"), ("fauxqs", "aiobotocore"), ("moto", "pipeline")]
+
+
+class PipelineClient:
+    """The pipeline's client behind the SDK's method names (``send_message_batch(QueueUrl=...)``)."""
+
+    def __init__(self, url: str) -> None:
+        self.client = SqsJsonClient(url)
+
+    def __getattr__(self, name: str) -> Any:
+        action = "".join(part.title() for part in name.split("_"))
+
+        async def call(**kwargs: Any) -> dict[str, Any]:
+            return await self.client.call(action, kwargs)
+
+        return call
+
+    async def __aenter__(self) -> PipelineClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
 
 
 async def send_all(client: Any, url: str, n: int, in_flight: int = 4) -> None:
@@ -115,18 +140,20 @@ async def measure_one(client: Any, server: ChildServer, c: int, n: int) -> dict[
     return row
 
 
-async def measure(kind: str, n: int, consumers: list[int]) -> list[dict[str, Any]]:
+async def measure(kind: str, client_kind: str, n: int, consumers: list[int]) -> list[dict[str, Any]]:
     server: ChildServer = sqs_server(kind)
     url = server.start()
     rows = []
     try:
-        async with get_session().create_client("sqs", endpoint_url=url, **CREDENTIALS) as client:
+        connect = (PipelineClient(url) if client_kind == "pipeline"
+                   else get_session().create_client("sqs", endpoint_url=url, **CREDENTIALS))
+        async with connect as client:
             for c in consumers:
                 try:
                     row = await measure_one(client, server, c, n)
                 except Exception as exc:  # a stand-in that breaks under this load is a result, not a crash
-                    row = {"consumers": c, "error": f"{type(exc).__name__}: {str(exc)[:160]}"}
-                rows.append({"stand-in": kind, **row})
+                    row = {"consumers": c, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"}
+                rows.append({"stand-in": kind, "client": client_kind, **row})
     finally:
         server.stop()
     return rows
@@ -140,26 +167,34 @@ def main() -> int:
     args = parser.parse_args()
     consumers = [int(c) for c in args.consumers.split(",")]
     rows: list[dict[str, Any]] = []
-    for kind in args.stand_ins.split(","):
-        rows += asyncio.run(measure(kind, args.messages, consumers))
-    columns = ["stand-in", "consumers", "send msg/s", "consume msg/s", "redrive msg/s", "server cpu ms/1k",
+    for kind, client_kind in CONTENDERS:
+        if kind in args.stand_ins.split(","):
+            rows += asyncio.run(measure(kind, client_kind, args.messages, consumers))
+    columns = ["stand-in", "client", "consumers", "send msg/s", "consume msg/s", "redrive msg/s", "server cpu ms/1k",
                "client cpu ms/1k", "lost", "dup", "redrive lost", "timed out"]
     print(f"{args.messages} messages per phase (send, then consume from that depth); CPU: per 1,000 messages "
           "sent + consumed, per phase")
-    print("  ".join(f"{c:>16}" for c in columns))
+    width = 12
+    print("  ".join(f"{c:>{width}}" for c in columns))
     for row in rows:
         if "error" in row:
-            print(f"{row['stand-in']:>16}  {row['consumers']:>16}  failed: {row['error']}")
+            print(f"{row['stand-in']:>{width}}  {row['client']:>{width}}  {row['consumers']:>{width}}  "
+                  f"failed: {row['error']}")
             continue
-        print("  ".join(f"{row[c]:>16.0f}" if isinstance(row[c], float) else f"{row[c]!s:>16}" for c in columns))
-    by = {(r["stand-in"], r["consumers"]): r for r in rows}
+        print("  ".join(f"{row[c]:>{width}.0f}" if isinstance(row[c], float) else f"{row[c]!s:>{width}}"
+                        for c in columns))
+    by = {(r["stand-in"], r["client"], r["consumers"]): r for r in rows if "error" not in r}
     for c in consumers:
-        f, m = by.get(("fauxqs", c)), by.get(("moto", c))
-        if f and m and "error" not in f and "error" not in m:
-            print(f"fauxqs/moto with {c} consumer(s): send {f['send msg/s'] / m['send msg/s']:.1f}x, "
+        f, m, sdk = by.get(("fauxqs", "pipeline", c)), by.get(("moto", "pipeline", c)), by.get(
+            ("fauxqs", "aiobotocore", c))
+        if f and m:
+            print(f"fauxqs/moto, {c} consumer(s): send {f['send msg/s'] / m['send msg/s']:.1f}x, "
                   f"consume {f['consume msg/s'] / m['consume msg/s']:.1f}x, "
-                  f"redrive {f['redrive msg/s'] / m['redrive msg/s']:.1f}x, server CPU per message "
-                  f"{f['server cpu ms/1k'] / max(m['server cpu ms/1k'], 1e-9):.2f}x")
+                  f"redrive {f['redrive msg/s'] / m['redrive msg/s']:.1f}x; server CPU per message moto/fauxqs "
+                  f"{m['server cpu ms/1k'] / max(f['server cpu ms/1k'], 1e-9):.0f}x")
+        if f and sdk:
+            print(f"client CPU per message, aiobotocore/pipeline client, {c} consumer(s): "
+                  f"{sdk['client cpu ms/1k'] / max(f['client cpu ms/1k'], 1e-9):.1f}x")
     return 0
 
 

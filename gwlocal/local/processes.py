@@ -64,6 +64,12 @@ class ChildServer:
         return self.process.pid if self.process is not None else None
 
     def start(self) -> str:
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process (call from the main thread: on Linux the child is told to exit when
+        the *thread* that started it ends, so a short-lived worker thread must not start it)."""
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("wb")
@@ -72,6 +78,9 @@ class ChildServer:
         self.process = subprocess.Popen(
             self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
             preexec_fn=_die_with_parent, env=self.env, close_fds=True)
+
+    def wait_ready(self) -> str:
+        """Block until the start-up line (any thread may wait); return the server's URL."""
         try:
             line = self._first_line()
             self.info = json.loads(line)

@@ -16,10 +16,10 @@ memory is what the soak figures measure.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import random
-import resource
 import secrets
 import statistics
 import sys
@@ -202,7 +202,14 @@ class LocalRun:
         if o.sqs_endpoint is None:
             wanted["sqs"] = sqs_server(o.sqs, log_path=o.output / "sqs-server.log")
         servers.extend(wanted.values())
-        urls = await asyncio.gather(*(asyncio.to_thread(server.start) for server in wanted.values()))
+        for server in wanted.values():
+            server.spawn()
+        results = await asyncio.gather(*(asyncio.to_thread(server.wait_ready) for server in wanted.values()),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        urls = [str(url) for url in results]
         started = dict(zip(wanted, urls, strict=True))
         for role, server in wanted.items():
             server.role = role
@@ -374,7 +381,7 @@ class LocalRun:
             "gremlin_requests": requests,
             "requests_per_message": round(requests / max(len(committed_ids), 1), 3),
             "throughput_msg_s": round(len(committed_ids) / span_s, 1) if span_s else 0.0,
-            "throughput_over_time": _throughput_by_tenth(self.throughput),
+            "throughput_over_time": _throughput_by_tenth(self.throughput, span_s),
             "latency_ms": _percentiles(ledger.latencies()),
             "max_message_age_s": round(self.max_message_age_s, 2),
             "invocation_ms": _percentiles(esm.stats.invocation_ms),
@@ -389,6 +396,8 @@ class LocalRun:
             "reconnects": int(sink.totals["GremlinReconnects"]),
             "retries": int(sink.totals["GremlinRetries"]),
             "errors_by_code": stats["errors_by_code"],
+            "endpoint": {"connections": stats["connections"], "dropped_responses": stats["dropped_responses"],
+                         "failovers": stats["failovers"]},
             "handler_rss_mb": self._rss_figures(),
             "chaos": self.o.chaos,
             "iam": self.o.iam,
@@ -404,18 +413,21 @@ class LocalRun:
         return report
 
     def _rss_figures(self) -> dict[str, float]:
-        """Peak, final, and the growth from the first to the last tenth of the run (means of samples)."""
+        """The handler process's memory while messages flowed (sampled every RSS_SAMPLE_S): peak,
+        final, and the growth from the first to the last tenth of that time (means of samples).
+
+        What the run does after the pipeline settled (the graph check reads the whole graph into
+        this process) is not the handlers' and is left out.
+        """
         samples = self.rss
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
         if not samples:
-            return {"peak": round(peak / MB, 1), "final": 0.0, "first_10pct": 0.0, "last_10pct": 0.0,
-                    "growth_pct": 0.0}
+            return {"peak": 0.0, "final": 0.0, "first_10pct": 0.0, "last_10pct": 0.0, "growth_pct": 0.0}
         t0, t1 = samples[0][0], samples[-1][0]
         tenth = (t1 - t0) / 10
         first = [r for t, r in samples if t <= t0 + tenth] or [samples[0][1]]
         last = [r for t, r in samples if t >= t1 - tenth] or [samples[-1][1]]
         first_mb, last_mb = statistics.fmean(first) / MB, statistics.fmean(last) / MB
-        return {"peak": round(max(peak, max(r for _, r in samples)) / MB, 1), "final": round(samples[-1][1] / MB, 1),
+        return {"peak": round(max(r for _, r in samples) / MB, 1), "final": round(samples[-1][1] / MB, 1),
                 "first_10pct": round(first_mb, 1), "last_10pct": round(last_mb, 1),
                 "growth_pct": round((last_mb - first_mb) / first_mb * 100, 2) if first_mb else 0.0}
 
@@ -434,19 +446,24 @@ async def _settled_connections(control: AsyncControlClient, limit_s: float = 5.0
         await asyncio.sleep(0.1)
 
 
-def _throughput_by_tenth(samples: list[tuple[float, int]]) -> list[float]:
-    """Committed messages per second in each tenth of the time from the first send to the last sample."""
-    if len(samples) < 2:
+def _throughput_by_tenth(samples: list[tuple[float, int]], span_s: float) -> list[float]:
+    """Committed messages per second in each tenth of the time from the first send to the last
+    commit, from the once-a-second samples (a tenth shorter than a second reads as its neighbours)."""
+    if len(samples) < 2 or span_s <= 0:
         return []
-    end = samples[-1][0]
-    tenth = end / 10
-    out = []
-    for k in range(10):
-        lo, hi = k * tenth, (k + 1) * tenth
-        before = max((c for t, c in samples if t <= lo), default=0)
-        upto = max((c for t, c in samples if t <= hi), default=0)
-        out.append(round((upto - before) / tenth, 1) if tenth else 0.0)
-    return out
+    tenth = span_s / 10
+    times = [t for t, _ in samples]
+    counts = [c for _, c in samples]
+
+    def committed_at(t: float) -> float:  # linear between samples
+        if t <= times[0]:
+            return counts[0] * t / times[0] if times[0] > 0 else float(counts[0])
+        for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+            if t0 <= t <= t1:
+                return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else float(c1)
+        return float(counts[-1])
+
+    return [round((committed_at((k + 1) * tenth) - committed_at(k * tenth)) / tenth, 1) for k in range(10)]
 
 
 @contextmanager

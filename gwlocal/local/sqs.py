@@ -76,7 +76,7 @@ class LocalQueues:
         self.max_connections = max_connections
         self._consume: asyncio.Lock | contextlib.nullcontext[None] = (
             asyncio.Lock() if serialize_consumers else contextlib.nullcontext())
-        self.client = SqsJsonClient(endpoint_url, max_connections=max_connections)
+        self.client = SqsJsonClient(endpoint_url, region=region, max_connections=max_connections)
         self.url = ""
         self.arn = ""
         self.dlq_url = ""

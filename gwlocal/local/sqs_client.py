@@ -10,7 +10,9 @@ this protocol (the JSON object, field names unchanged), so the event source mapp
 Lambda's records from exactly what an SDK would have handed it (tests compare the two).
 
 Requests are not signed: the local servers do not check signatures, and this client is only
-ever pointed at a local server (real SQS would refuse it). Tests that re-verify SQS behaviour
+ever pointed at a local server (real SQS would refuse it). They carry an ``Authorization``
+header with a SigV4 credential scope and no real signature, because the local servers read
+the service (moto routes by it) and the region from that scope. Tests that re-verify SQS behaviour
 use the SDK (aiobotocore), the client users' own code uses.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import aiohttp
@@ -40,8 +43,11 @@ class SqsError(RuntimeError):
 class SqsJsonClient:
     """``await client.call("ReceiveMessage", {...})``; close with :meth:`close`."""
 
-    def __init__(self, endpoint_url: str, *, max_connections: int = 32, long_poll_margin_s: float = 10.0) -> None:
+    def __init__(self, endpoint_url: str, *, region: str = "us-east-1", max_connections: int = 32,
+                 long_poll_margin_s: float = 10.0) -> None:
         self.endpoint_url = endpoint_url.rstrip("/") + "/"
+        self.authorization = (f"AWS4-HMAC-SHA256 Credential=local/{time.strftime('%Y%m%d', time.gmtime())}/{region}"
+                              "/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=unsigned")
         self.long_poll_margin_s = long_poll_margin_s
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=max_connections, use_dns_cache=True))
@@ -52,7 +58,8 @@ class SqsJsonClient:
     async def call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         """One API call; server-side and connection failures are retried (as the SDKs' standard mode)."""
         data = json.dumps(body)
-        headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{action}"}
+        headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AmazonSQS.{action}",
+                   "Authorization": self.authorization}
         timeout = aiohttp.ClientTimeout(total=float(body.get("WaitTimeSeconds", 0)) + self.long_poll_margin_s)
         for attempt in range(ATTEMPTS):
             try:
@@ -64,9 +71,12 @@ class SqsJsonClient:
                 if attempt + 1 == ATTEMPTS:
                     raise SqsError(action, 0, "ConnectionError", f"{type(exc).__name__}: {exc}") from exc
             else:
-                payload = json.loads(raw) if raw else {}
-                if status < 300:
-                    return dict(payload)
+                try:
+                    payload = json.loads(raw) if raw else {}
+                except ValueError:  # an error page, not an SQS answer (moto's server answers 500s in HTML)
+                    payload = {}
+                if status < 300 and isinstance(payload, dict):
+                    return payload
                 code = str(payload.get("__type", "")).rsplit("#", 1)[-1] or f"HTTP{status}"
                 message = payload.get("message") or payload.get("Message") or raw[:200].decode(errors="replace")
                 error = SqsError(action, status, code, str(message))
