@@ -10,13 +10,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S
+from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S, CHAOS_IDLE_TIMEOUT_S
 from .loadgen import HANDLERS
 from .options import LocalOptions
 from .sqs_servers import SQS_SERVERS
 
 SOAK_MESSAGES = 50_000
 SOAK_MAX_DURATION_S = 900.0
+SOAK_WAVES = 10
+"""A soak's load comes in waves with lulls between them longer than --chaos's idle timeout, so
+idle connections are closed by the endpoint and reopened by the framework along the way."""
 SOAK_CONCURRENCY = 2
 """Execution contexts of a soak: at full speed under --chaos, two keep lock conflicts within what
 the framework's default retry budget absorbs (see the README's soak section)."""
@@ -74,7 +77,8 @@ def register(sub: Any) -> None:
     p.add_argument("--soak", type=int, nargs="?", const=SOAK_MESSAGES, metavar="N",
                    help=f"soak: N messages (default {SOAK_MESSAGES:,}) through --chaos, sent as fast as SQS takes "
                         f"them (--rate 0 unless given) to {SOAK_CONCURRENCY} execution contexts (unless --concurrency "
-                        f"is given), with up to {SOAK_MAX_DURATION_S:g} s to finish; the report's soak figures "
+                        f"is given), in {SOAK_WAVES} waves with lulls longer than the chaos idle timeout, with up to "
+                        f"{SOAK_MAX_DURATION_S:g} s to finish; the report's soak figures "
                         "(memory growth, open connections) count towards GREEN as always")
     p.add_argument("--chaos", action="store_true",
                    help=f"turn on the endpoint's faults: {json.dumps(CHAOS)}, a failover every "
@@ -114,6 +118,7 @@ def options_from_args(args: argparse.Namespace) -> LocalOptions:
         rate = 0.0 if rate is None else rate
         concurrency = SOAK_CONCURRENCY if concurrency is None else concurrency
         args.max_duration_s = max(args.max_duration_s, SOAK_MAX_DURATION_S)
+    waves, lull_s = (SOAK_WAVES, CHAOS_IDLE_TIMEOUT_S + 0.5) if args.soak is not None else (1, 0.0)
     args.rate = d.rate if rate is None else rate
     args.concurrency = d.concurrency if concurrency is None else concurrency
     return LocalOptions(
@@ -125,7 +130,7 @@ def options_from_args(args: argparse.Namespace) -> LocalOptions:
         idle_recycle_s=args.idle_recycle_s, max_invocations=args.max_invocations, fifo=args.fifo, sqs=args.sqs,
         chaos=args.chaos, iam=args.iam, output=args.output, report_json=args.report_json, seed=args.seed,
         gremlin_endpoint=args.gremlin_endpoint, sqs_endpoint=args.sqs_endpoint,
-        max_duration_s=args.max_duration_s, max_rss_growth_pct=args.max_rss_growth_pct,
+        max_duration_s=args.max_duration_s, max_rss_growth_pct=args.max_rss_growth_pct, waves=waves, lull_s=lull_s,
         progress=not args.no_progress,
         dashboard=not args.no_dashboard, dashboard_pngs=not args.no_dashboard_png,
     )

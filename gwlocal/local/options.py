@@ -34,6 +34,9 @@ class LocalOptions:
     sqs_endpoint: str | None = None
     max_duration_s: float = 120.0
     max_rss_growth_pct: float = 10.0
+    waves: int = 1
+    """Send the load in this many waves, each once the queue is drained, after ``lull_s`` (soak)."""
+    lull_s: float = 0.0
     progress: bool = True
     dashboard: bool = True
     dashboard_pngs: bool = True

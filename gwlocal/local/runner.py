@@ -129,25 +129,28 @@ class LocalRun:
                 # The endpoint's settings as they were, to put back after the chaos (a reset to
                 # defaults would drop what the run set up, such as the IAM credential).
                 original_settings = await control.call("get_settings")
-                if o.chaos:
-                    await control.settings(**CHAOS)
-                cpu_before = self._cpu_seconds(servers)
-                esm.start()
-                pipeline_started = time.monotonic()
-                tasks = [asyncio.create_task(self._produce(queues, messages)),
-                         asyncio.create_task(self._sample(queues, control, esm, sink, out, started)),
-                         asyncio.create_task(self._sample_rss())]
-                if o.chaos:
-                    tasks.append(asyncio.create_task(self._chaos(control)))
-                finished = await self._wait_until_settled(esm, queues, tasks, started)
-                pipeline_s = time.monotonic() - pipeline_started
-                cpu_spent = {k: v - cpu_before[k] for k, v in self._cpu_seconds(servers).items()}
-                self.rss.append((time.monotonic(), rss_bytes()))
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                await esm.stop()
-                await control.settings(**original_settings)
+                tasks: list[asyncio.Task[None]] = []
+                try:
+                    if o.chaos:
+                        await control.settings(**CHAOS)
+                    cpu_before = self._cpu_seconds(servers)
+                    esm.start()
+                    pipeline_started = time.monotonic()
+                    tasks += [asyncio.create_task(self._produce(queues, messages)),
+                              asyncio.create_task(self._sample(queues, control, esm, sink, out, started)),
+                              asyncio.create_task(self._sample_rss())]
+                    if o.chaos:
+                        tasks.append(asyncio.create_task(self._chaos(control)))
+                    finished = await self._wait_until_settled(esm, queues, tasks, started)
+                    pipeline_s = time.monotonic() - pipeline_started
+                    cpu_spent = {k: v - cpu_before[k] for k, v in self._cpu_seconds(servers).items()}
+                    self.rss.append((time.monotonic(), rss_bytes()))
+                finally:  # also on errors and Ctrl-C: stop the pipeline, close every connection, end the chaos
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    await esm.stop()
+                    await control.settings(**original_settings)
                 dlq_ids = await queues.drain_dlq()
                 final_queues = await queues.stats()
                 check, poison_bodies = await self._graph_check(checker, config, telemetry, messages)
@@ -234,13 +237,15 @@ class LocalRun:
         """Send every message with SendMessageBatch: paced to --rate, or as fast as SQS takes them.
 
         Paced sends go in batches of about a tenth of a second's worth (1 to 10 messages), so a
-        slow rate still arrives as a stream rather than in bursts of ten.
+        slow rate still arrives as a stream rather than in bursts of ten. With ``waves`` > 1 the
+        load comes in that many waves, each sent once the queue has no visible message left and
+        after a lull of ``lull_s`` (a soak's quiet spells, in which idle connections are closed).
         """
         rate = self.o.rate
         size = SQS_BATCH_MAX if rate <= 0 else max(1, min(SQS_BATCH_MAX, int(rate / 10)))
         batches = [range(i, min(i + size, len(messages))) for i in range(0, len(messages), size)]
         run = secrets.token_hex(4)  # FIFO deduplication ids unique to this run (SQS remembers them 5 minutes)
-        start = time.monotonic()
+        per_wave = -(-len(batches) // max(self.o.waves, 1))
 
         async def send(batch: range) -> None:
             ids = await queues.send_batch([Outgoing(messages[i].body, messages[i].group, f"{run}-{i}")
@@ -249,18 +254,27 @@ class LocalRun:
             for i, message_id in zip(batch, ids, strict=True):
                 self.ledger.record_sent(i, message_id, now)
 
-        if rate <= 0:
-            pending = iter(batches)
+        for first in range(0, len(batches), per_wave or 1):
+            wave = batches[first:first + per_wave]
+            if first:
+                while True:  # the queue lives in another process: polled
+                    if not (await queues.stats()).queue_visible:
+                        break
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(self.o.lull_s)  # the lull itself
+            if rate <= 0:
+                pending = iter(wave)
 
-            async def sender() -> None:
-                for batch in pending:
-                    await send(batch)
+                async def sender(pending: Iterator[range] = pending) -> None:
+                    for batch in pending:
+                        await send(batch)
 
-            await asyncio.gather(*(sender() for _ in range(SENDERS)))
-        else:
+                await asyncio.gather(*(sender() for _ in range(SENDERS)))
+                continue
+            start, offset = time.monotonic(), wave[0].start
             in_flight: set[asyncio.Task[None]] = set()
-            for batch in batches:
-                delay = start + batch.start / rate - time.monotonic()
+            for batch in wave:
+                delay = start + (batch.start - offset) / rate - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)  # pacing the producer to --rate
                 task = asyncio.create_task(send(batch))

@@ -101,7 +101,8 @@ def test_short_soak_is_green_with_every_soak_figure(tmp_path):
     args = build_parser().parse_args(["local", "--soak", "2500", "--seed", "11", "--no-progress", "--no-dashboard",
                                       "--output", str(tmp_path / "out")])
     options = options_from_args(args)
-    assert (options.messages, options.chaos, options.rate) == (2500, True, 0.0)
+    assert (options.messages, options.chaos, options.rate, options.concurrency, options.waves) == (
+        2500, True, 0.0, 2, 10)
     report = __import__("asyncio").run(LocalRun(options).run())
     assert report["ok"], report
     # GREEN, criterion by criterion.
@@ -115,6 +116,7 @@ def test_short_soak_is_green_with_every_soak_figure(tmp_path):
     # Every fault of --chaos happened, and the soak figures are there.
     assert report["conflicts"] > 0 and report["errors_by_code"].get("ThrottlingException", 0) > 0
     assert report["endpoint"]["dropped_responses"] > 0 and report["endpoint"]["failovers"] >= 1
+    assert report["endpoint"]["connections"]["idle_closes"] > 0  # in the lulls between the waves
     assert report["duplicates_absorbed"] == report["duplicates_sent"] > 0
     assert len(report["throughput_over_time"]) == 10 and report["throughput_msg_s"] > 0
     assert report["max_message_age_s"] > 0 and set(report["cpu_ms_per_message"]) == {
