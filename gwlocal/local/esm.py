@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,8 @@ class EsmStats:
     over_visibility_timeout: int = 0
     """Invocations that ran longer than the visibility timeout: their messages may have been
     delivered again meanwhile (AWS advises a visibility timeout of 6x the function timeout)."""
-    invocation_ms: list[float] = field(default_factory=list)
+    invocation_ms: array[float] = field(default_factory=lambda: array("f"))
+    """Kept as 4-byte floats: a long run's bookkeeping should not show up as handler memory growth."""
     errors: list[str] = field(default_factory=list)
 
 

@@ -24,6 +24,7 @@ import secrets
 import statistics
 import sys
 import time
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -67,8 +68,10 @@ class LocalRun:
         self.module = HANDLERS.get(options.handler, options.handler)
         self.ledger = Ledger([])
         self.producer_done = False
-        self.rss: list[tuple[float, int]] = []
-        """(monotonic time, RSS bytes) of this process, the handler side, every RSS_SAMPLE_S."""
+        self.rss_t = array("d")
+        self.rss_values = array("q")
+        """Monotonic time and RSS of this process (the handler side) every RSS_SAMPLE_S, in arrays
+        so that measuring memory does not itself grow it by much."""
         self.throughput: list[tuple[float, int]] = []
         """(seconds since the first send, messages committed so far), once a second."""
         self.max_message_age_s = 0.0
@@ -144,7 +147,7 @@ class LocalRun:
                     finished = await self._wait_until_settled(esm, queues, tasks, started)
                     pipeline_s = time.monotonic() - pipeline_started
                     cpu_spent = {k: v - cpu_before[k] for k, v in self._cpu_seconds(servers).items()}
-                    self.rss.append((time.monotonic(), rss_bytes()))
+                    self._sample_rss_once()
                 finally:  # also on errors and Ctrl-C: stop the pipeline, close every connection, end the chaos
                     for task in tasks:
                         task.cancel()
@@ -318,9 +321,13 @@ class LocalRun:
                     print(line, flush=True)
             await asyncio.sleep(1.0)  # one sample a second is the file contract
 
+    def _sample_rss_once(self) -> None:
+        self.rss_t.append(time.monotonic())
+        self.rss_values.append(rss_bytes())
+
     async def _sample_rss(self) -> None:
         while True:
-            self.rss.append((time.monotonic(), rss_bytes()))
+            self._sample_rss_once()
             await asyncio.sleep(RSS_SAMPLE_S)  # sampling memory at a fixed cadence
 
     async def _chaos(self, control: AsyncControlClient) -> None:
@@ -365,7 +372,7 @@ class LocalRun:
                 poison_bodies: set[str], check: dict[str, Any], finished: bool, duration_s: float,
                 pipeline_s: float) -> dict[str, Any]:
         ledger = self.ledger
-        sent = {mid: ledger.messages[i] for mid, i in ledger.index.items()}
+        sent = dict(ledger.sent_messages())
         committed_ids = ledger.committed_ids()
         dlq = set(dlq_ids)
         poison = {mid for mid, m in sent.items() if m.body in poison_bodies}
@@ -398,7 +405,7 @@ class LocalRun:
             "throughput_over_time": _throughput_by_tenth(self.throughput, span_s),
             "latency_ms": _percentiles(ledger.latencies()),
             "max_message_age_s": round(self.max_message_age_s, 2),
-            "invocation_ms": _percentiles(esm.stats.invocation_ms),
+            "invocation_ms": _percentiles(list(esm.stats.invocation_ms)),
             "invocations": esm.stats.invocations,
             "invocations_over_visibility_timeout": esm.stats.over_visibility_timeout,
             "cold_starts": esm.stats.cold_starts,
@@ -433,7 +440,7 @@ class LocalRun:
         What the run does after the pipeline settled (the graph check reads the whole graph into
         this process) is not the handlers' and is left out.
         """
-        samples = self.rss
+        samples = list(zip(self.rss_t, self.rss_values, strict=True))
         if not samples:
             return {"peak": 0.0, "final": 0.0, "first_10pct": 0.0, "last_10pct": 0.0, "growth_pct": 0.0}
         t0, t1 = samples[0][0], samples[-1][0]

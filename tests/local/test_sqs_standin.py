@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from gwlocal.local import sqs_servers
 from gwlocal.local.processes import ChildServer
 from gwlocal.local.sqs import LOCAL_CREDENTIALS, to_lambda_record
-from gwlocal.local.sqs_client import SqsJsonClient
+from gwlocal.local.sqs_client import SqsError, SqsJsonClient
 
 
 @pytest.fixture(scope="module")
@@ -297,3 +297,14 @@ async def test_the_pipelines_client_reads_messages_as_the_sdk_does(sqs, fauxqs_u
         record["attributes"].pop("ApproximateReceiveCount")
     assert a == b
     assert b["messageAttributes"]["blob"]["binaryValue"] == "AP9ieXRlcw=="  # base64, as Lambda hands it over
+
+
+async def test_the_pipelines_client_reports_sqs_errors_by_code(fauxqs_url):
+    client = SqsJsonClient(fauxqs_url)
+    try:
+        with pytest.raises(SqsError) as info:
+            await client.call("GetQueueAttributes", {"QueueUrl": f"{fauxqs_url}/000000000000/no-such-queue",
+                                                     "AttributeNames": ["All"]})
+    finally:
+        await client.close()
+    assert info.value.code == "QueueDoesNotExist" and info.value.status == 400
