@@ -3,8 +3,8 @@
 The event source mapping and the producer talk to a real SQS server over HTTP, so what the
 handler is handed comes out of a real ReceiveMessage (through :mod:`.sqs_client`, SQS's JSON
 protocol without the SDK's cost per call). Batch APIs are used wherever SQS has them
-(SendMessageBatch, DeleteMessageBatch, ChangeMessageVisibilityBatch: 10 entries a call),
-because the local servers' cost is per call.
+(SendMessageBatch, DeleteMessageBatch: 10 entries a call), because the local servers' cost
+is per call.
 
 Concurrency: fauxqs (the default server) handles each call atomically on one event loop, so
 pollers receive and delete concurrently. moto's server is not safe against concurrent receives
@@ -29,8 +29,8 @@ from .sqs_client import SqsJsonClient
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 """For SDK clients of the local servers (tests, benchmarks): any key works, none is checked."""
 SQS_BATCH_MAX = 10
-"""Entries per SendMessageBatch / DeleteMessageBatch / ChangeMessageVisibilityBatch call, and
-messages per ReceiveMessage call: SQS's limit."""
+"""Entries per SendMessageBatch / DeleteMessageBatch call, and messages per ReceiveMessage
+call: SQS's limit."""
 
 
 class SqsBatchError(RuntimeError):
@@ -44,7 +44,6 @@ class Outgoing:
     body: str
     group_id: str | None = None
     dedup_id: str | None = None
-    traceparent: str | None = None
 
 
 @dataclass
@@ -76,13 +75,14 @@ class LocalQueues:
         self.max_connections = max_connections
         self._consume: asyncio.Lock | contextlib.nullcontext[None] = (
             asyncio.Lock() if serialize_consumers else contextlib.nullcontext())
-        self.client = SqsJsonClient(endpoint_url, region=region, max_connections=max_connections)
+        self.client: SqsJsonClient
         self.url = ""
         self.arn = ""
         self.dlq_url = ""
         self.dlq_arn = ""
 
     async def __aenter__(self) -> LocalQueues:
+        self.client = SqsJsonClient(self.endpoint_url, region=self.region, max_connections=self.max_connections)
         try:
             fifo_attrs = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if self.fifo else {}
             self.dlq_url = (await self.client.call("CreateQueue", {"QueueName": self.dlq_name,
@@ -107,13 +107,6 @@ class LocalQueues:
     async def _arn(self, url: str) -> str:
         attrs = await self.client.call("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]})
         return str(attrs["Attributes"]["QueueArn"])
-
-    async def send(self, body: str, *, group_id: str | None = None, dedup_id: str | None = None,
-                   traceparent: str | None = None) -> str:
-        """One message (SendMessage); returns its message id."""
-        entry = self._entry(0, Outgoing(body, group_id, dedup_id, traceparent))
-        del entry["Id"]
-        return str((await self.client.call("SendMessage", {"QueueUrl": self.url, **entry}))["MessageId"])
 
     async def send_batch(self, messages: Sequence[Outgoing]) -> list[str]:
         """Up to 10 messages in one SendMessageBatch; returns their message ids, in order.
@@ -143,8 +136,6 @@ class LocalQueues:
         if self.fifo:
             entry["MessageGroupId"] = m.group_id or "default"
             entry["MessageDeduplicationId"] = m.dedup_id or secrets.token_hex(16)
-        if m.traceparent:
-            entry["MessageAttributes"] = {"traceparent": {"DataType": "String", "StringValue": m.traceparent}}
         return entry
 
     async def receive(self, max_messages: int, wait_s: int) -> list[dict[str, Any]]:
@@ -163,17 +154,6 @@ class LocalQueues:
             async with self._consume:
                 response = await self.client.call("DeleteMessageBatch", {"QueueUrl": queue_url or self.url, "Entries": [
                     {"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(chunk)]})
-            failed += [chunk[int(f["Id"])] for f in response.get("Failed", [])]
-        return failed
-
-    async def change_visibility(self, receipt_handles: Sequence[str], timeout_s: int) -> list[str]:
-        """ChangeMessageVisibilityBatch, 10 handles a call; returns the handles SQS refused."""
-        failed: list[str] = []
-        for start in range(0, len(receipt_handles), SQS_BATCH_MAX):
-            chunk = list(receipt_handles[start:start + SQS_BATCH_MAX])
-            response = await self.client.call("ChangeMessageVisibilityBatch", {"QueueUrl": self.url, "Entries": [
-                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": timeout_s}
-                for i, handle in enumerate(chunk)]})
             failed += [chunk[int(f["Id"])] for f in response.get("Failed", [])]
         return failed
 
