@@ -6,12 +6,16 @@ its execution context with an event in Lambda's exact shape, deletes the message
 ``batchItemFailures`` and leaves the rest to reappear after the visibility timeout (and, after
 ``maxReceiveCount`` receives, to be moved to the DLQ by SQS). An invocation that times out or
 raises deletes nothing, as on Lambda.
+
+What it reports about each message goes to callbacks (``on_committed``, ``on_exhausted``), so
+the bookkeeping of a long run stays in one compact place (:class:`gwlocal.local.ledger.Ledger`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,19 +31,25 @@ class EsmStats:
     recycled: int = 0
     failed_invocations: int = 0
     reported_failures: int = 0
-    committed: dict[str, float] = field(default_factory=dict)
-    """Message id -> end-to-end latency in ms (SentTimestamp to deletion)."""
-    invocation_ms: list[float] = field(default_factory=list)
+    deleted: int = 0
+    delete_failures: int = 0
+    """Receipt handles DeleteMessageBatch refused (the message then reappears and is redelivered)."""
+    over_visibility_timeout: int = 0
+    """Invocations that ran longer than the visibility timeout: their messages may have been
+    delivered again meanwhile (AWS advises a visibility timeout of 6x the function timeout)."""
+    invocation_ms: array[float] = field(default_factory=lambda: array("f"))
+    """Kept as 4-byte floats: a long run's bookkeeping should not show up as handler memory growth."""
     errors: list[str] = field(default_factory=list)
-    exhausted: set[str] = field(default_factory=set)
-    """Messages that failed a receive numbered maxReceiveCount: SQS moves them to the DLQ next."""
 
 
 class EventSourceMapping:
     def __init__(self, queues: LocalQueues, new_context: Callable[[int], ExecutionContext], *, concurrency: int,
                  batch_size: int, batching_window_s: float, idle_recycle_s: float, max_invocations: int,
-                 max_receive_count: int) -> None:
+                 max_receive_count: int, on_committed: Callable[[str, float], None] = lambda mid, ms: None,
+                 on_exhausted: Callable[[str], None] = lambda mid: None) -> None:
         self.queues = queues
+        self.on_committed = on_committed
+        self.on_exhausted = on_exhausted
         self.max_receive_count = max_receive_count
         self.new_context = new_context
         self.concurrency = concurrency
@@ -116,6 +126,8 @@ class EventSourceMapping:
         stats.invocations += 1
         stats.cold_starts += int(result.cold)
         stats.invocation_ms.append(result.duration_ms)
+        if result.duration_ms > self.queues.visibility_timeout_s * 1000:
+            stats.over_visibility_timeout += 1
         if result.response is None:
             stats.failed_invocations += 1
             if result.error:
@@ -127,12 +139,18 @@ class EventSourceMapping:
         for message in messages:
             receives = int(str(message.get("Attributes", {}).get("ApproximateReceiveCount", "1")))
             if message["MessageId"] in failed and receives >= self.max_receive_count:
-                stats.exhausted.add(str(message["MessageId"]))
+                self.on_exhausted(str(message["MessageId"]))
         if result.response is None:
             return
         done = [m for m in messages if m["MessageId"] not in failed]
-        await self.queues.delete([str(m["ReceiptHandle"]) for m in done])
+        if not done:
+            return
+        refused = set(await self.queues.delete([str(m["ReceiptHandle"]) for m in done]))
+        stats.delete_failures += len(refused)
         now_ms = time.time() * 1000
         for message in done:
+            if message["ReceiptHandle"] in refused:
+                continue  # still in the queue: it will be delivered (and committed) again
+            stats.deleted += 1
             sent = int(str(message.get("Attributes", {}).get("SentTimestamp", now_ms)))
-            stats.committed.setdefault(str(message["MessageId"]), max(now_ms - sent, 0.0))
+            self.on_committed(str(message["MessageId"]), max(now_ms - sent, 0.0))

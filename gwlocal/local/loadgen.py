@@ -31,12 +31,13 @@ class Message:
 
 def _transaction(rng: random.Random, i: int) -> tuple[dict[str, object], str]:
     account = rng.randrange(40)
+    merchant = rng.randrange(25)
     body = {
         "transaction_id": f"t{i}",
         "account_id": f"a{account}",
         "card_id": f"a{account}-c{rng.randrange(2)}",
-        "merchant_id": f"m{rng.randrange(25)}",
-        "merchant_name": f"Merchant {rng.randrange(25)}",
+        "merchant_id": f"m{merchant}",
+        "merchant_name": f"Merchant {merchant}",  # a merchant's name is the merchant's, in every message
         "amount": round(rng.uniform(1, 500), 2),
         "currency": rng.choice(["GBP", "EUR", "USD"]),
         "posted_at": f"2026-11-{rng.randrange(1, 28):02d}T{rng.randrange(24):02d}:00:00Z",

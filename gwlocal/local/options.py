@@ -20,10 +20,11 @@ class LocalOptions:
     function_timeout_s: float = 5.0
     deadline_margin_s: float = 1.0
     visibility_timeout_s: int = 2
-    max_receive_count: int = 4
+    max_receive_count: int = 5
     idle_recycle_s: float = 30.0
     max_invocations: int = 50
     fifo: bool = False
+    sqs: str = "fauxqs"
     chaos: bool = False
     iam: bool = False
     output: Path = Path(".graphworker/local")
@@ -32,6 +33,10 @@ class LocalOptions:
     gremlin_endpoint: str | None = None
     sqs_endpoint: str | None = None
     max_duration_s: float = 120.0
+    max_rss_growth_pct: float = 10.0
+    waves: int = 1
+    """Send the load in this many waves, each once the queue is drained, after ``lull_s`` (soak)."""
+    lull_s: float = 0.0
     progress: bool = True
     dashboard: bool = True
     dashboard_pngs: bool = True

@@ -5,7 +5,8 @@ File contract (the local dashboard reads exactly these):
 - ``metrics.emf.jsonl``: one CloudWatch EMF object per line, as Lambda would log them;
 - ``spans.jsonl``: one finished span per line (name, ids, times, attributes, status, events, links);
 - ``endpoint-stats.jsonl``: the Gremlin endpoint's ``/stats`` once a second, plus ``t``;
-- ``sqs-stats.jsonl``: queue depth, in-flight and DLQ depth once a second, plus ``t``;
+- ``sqs-stats.jsonl``: queue depth, in-flight and DLQ depth, the oldest message's age, messages
+  committed (total and per second) and the handler process's RSS, once a second, plus ``t``;
 - ``report.json``: the run's report (the same as ``--report-json``).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -58,17 +59,23 @@ class JsonlSpanExporter(SpanExporter):
 
 
 class CountingMetricsSink(MetricsSink):
-    """A metrics sink that also keeps running totals, for the live progress line and the report."""
+    """A metrics sink that also keeps running totals, for the live progress line and the report.
 
-    def __init__(self, stream: TextIO, **kwargs: Any) -> None:
+    Every value is kept only for the metrics named in ``keep_values`` (the report's percentiles):
+    keeping all of them would grow with the run and blur the soak's memory figures.
+    """
+
+    def __init__(self, stream: TextIO, *, keep_values: Collection[str] = (), **kwargs: Any) -> None:
         super().__init__(stream=stream, **kwargs)
         self.totals: defaultdict[str, float] = defaultdict(float)
+        self.keep_values = frozenset(keep_values)
         self.values: dict[str, list[float]] = {}
 
     def add(self, metric: MetricDef, value: float, **dimensions: str) -> None:
         super().add(metric, value, **dimensions)
         self.totals[metric.name] += value
-        self.values.setdefault(metric.name, []).append(float(value))
+        if metric.name in self.keep_values:
+            self.values.setdefault(metric.name, []).append(float(value))
 
 
 class OutputDir:

@@ -1,64 +1,63 @@
 """``graphworker local``: run the real pipeline end to end on one machine and report on it.
 
-SQS (moto's server) -> a Lambda-like event source mapping -> N execution contexts running a
-real graphworker handler -> the local Gremlin endpoint. Optionally with the endpoint's chaos
-and IAM modes. Ends with a report that includes a check that the graph holds exactly what the
-valid messages asked for.
+SQS (fauxqs, or moto's server) -> a Lambda-like event source mapping -> N execution contexts
+running a real graphworker handler -> the local Gremlin endpoint. Optionally with the
+endpoint's chaos and IAM modes. Ends with a report that includes a check that the graph holds
+exactly what the valid messages asked for, and the figures of a soak: memory of the handler
+process over the run, connections left open on the endpoint, the oldest message's age and the
+throughput over time.
+
+Process layout (why): the SQS server and the Gremlin endpoint run in child processes
+(:mod:`.processes`), the handlers, the event source mapping and the producer in this one, so
+a 2-core machine runs the handlers and the endpoint side by side. The handler process's
+memory is what the soak figures measure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import os
+import random
+import secrets
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.process.graph_traversal import __
-from gremlin_python.process.traversal import T
-from gremlin_python.structure.graph import Graph
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from framework.client import GraphClient
 from framework.config import GraphConfig
 from framework.telemetry import Telemetry
-from framework.upserts import Edge, Vertex
-from framework.worker import MessageFailed
 
 from ..gremlin_server.control import AsyncControlClient
-from ..gremlin_server.settings import EndpointSettings
-from ..gremlin_server.thread import EndpointThread
-from ..lambda_events import sqs_record
+from . import graph_check
 from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S
 from .contexts import ExecutionContext, find_worker, fresh_module
 from .esm import EventSourceMapping
+from .ledger import Ledger
 from .loadgen import HANDLERS, Message, from_file, generate
 from .options import LocalOptions
 from .outputs import CountingMetricsSink, JsonlSpanExporter, OutputDir
-from .sqs import LocalQueues, MotoServer
+from .processes import ChildServer, cpu_seconds, rss_bytes
+from .sqs import SQS_BATCH_MAX, LocalQueues, Outgoing
+from .sqs_servers import sqs_server
 
 IAM_TEST_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIDGRAPHWORKERLOCAL",
     "AWS_SECRET_ACCESS_KEY": "graphworker-local-secret",
 }
-
-_g = traversal().with_graph(Graph())
-
-
-@dataclass
-class _Sent:
-    message: Message
-    sent_at: float
-
-
-@dataclass
-class RunState:
-    sent: dict[str, _Sent] = field(default_factory=dict)
-    producer_done: bool = False
+SENDERS = 4
+"""SendMessageBatch calls in flight at once when sending as fast as possible (--rate 0)."""
+RSS_SAMPLE_S = 0.1
+CHILD_SERVERS_MODULE = "gwlocal.local.child_servers"
+MB = 1024 * 1024
 
 
 class LocalRun:
@@ -67,92 +66,111 @@ class LocalRun:
         if options.handler not in HANDLERS and "." not in options.handler:
             raise ValueError(f"--handler must be one of {', '.join(HANDLERS)} or a module path")
         self.module = HANDLERS.get(options.handler, options.handler)
-        self.state = RunState()
-        self.poison_bodies: set[str] = set()
-        """Bodies the handler refuses (found by mapping every sent body, as the handler would)."""
+        self.ledger = Ledger([])
+        self.producer_done = False
+        self.rss_t = array("d")
+        self.rss_values = array("q")
+        """Monotonic time and RSS of this process (the handler side) every RSS_SAMPLE_S, in arrays
+        so that measuring memory does not itself grow it by much."""
+        self.throughput: list[tuple[float, int]] = []
+        """(seconds since the first send, messages committed so far), once a second."""
+        self.max_message_age_s = 0.0
 
     async def run(self) -> dict[str, Any]:
+        with _environment(self._run_environment()):
+            return await self._run()
+
+    def _run_environment(self) -> dict[str, str]:
+        """Environment the handlers see during the run (restored afterwards)."""
+        env = {"GRAPHWORKER_DEADLINE_MARGIN_S": os.environ.get("GRAPHWORKER_DEADLINE_MARGIN_S",
+                                                               str(self.o.deadline_margin_s))}
+        if self.o.iam:
+            env.update(IAM_TEST_CREDENTIALS)
+            env["AWS_REGION"] = os.environ.get("AWS_REGION", "us-east-1")
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+        return env
+
+    async def _run(self) -> dict[str, Any]:
         o = self.o
         started = time.monotonic()
         out = OutputDir(o.output)
-        os.environ.setdefault("GRAPHWORKER_DEADLINE_MARGIN_S", str(o.deadline_margin_s))
-        if o.iam:
-            os.environ.update(IAM_TEST_CREDENTIALS)
-            os.environ.setdefault("AWS_REGION", "us-east-1")
-            os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-        endpoint_thread = None
-        moto = None
         provider = TracerProvider(shutdown_on_exit=False)
         provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(out.spans)))
         # The handler's own service name, so local EMF lines match what the function logs in AWS.
-        self._checker = find_worker(fresh_module(self.module))  # maps bodies for the graph check too
-        service = self._checker.service or o.handler
-        sink = CountingMetricsSink(out.emf, namespace="graphworker", service=service)
+        checker = find_worker(fresh_module(self.module))  # maps bodies for the graph check too
+        service = checker.service or o.handler
+        sink = CountingMetricsSink(out.emf, namespace="graphworker", service=service,
+                                   keep_values=("SigV4SigningTime",))
         telemetry = Telemetry(tracer=provider.get_tracer("graphworker"), metrics=sink)
+        servers: list[ChildServer] = []
+        log_stream = (o.output / "handler.log").open("w")
+        redirected: dict[int, Any] = {}
         try:
-            if o.gremlin_endpoint is None:
-                settings = EndpointSettings()
-                if o.iam:
-                    settings = settings.patched({"iam": {"enabled": True, "credentials": [{
-                        "access_key": IAM_TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                        "secret_key": IAM_TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}]}})
-                endpoint_thread = EndpointThread(settings, seed=o.seed).start()
-                gremlin_url = endpoint_thread.url
-            else:
-                gremlin_url = o.gremlin_endpoint
+            gremlin_url, sqs_url = await self._start_servers(servers)
             control = AsyncControlClient(gremlin_url.replace("ws://", "http://").replace("/gremlin", ""))
-            if o.sqs_endpoint is None:
-                moto = MotoServer()
-                sqs_url = moto.start()
-            else:
-                sqs_url = o.sqs_endpoint
-            config = GraphConfig.from_env({}, endpoint=gremlin_url, tls=False, use_iam=o.iam,
+            config = GraphConfig.from_env(None, endpoint=gremlin_url, tls=False, use_iam=o.iam,
                                           region=os.environ.get("AWS_REGION", "us-east-1"))
             messages = self._load()
-            log_stream = (o.output / "handler.log").open("w")
-
-            redirected: list[Any] = []
+            self.ledger = Ledger(messages)
 
             def new_context(slot: int) -> ExecutionContext:
                 context = ExecutionContext(slot, self.module, config, telemetry, function_name=f"local-{o.handler}",
                                            timeout_s=o.function_timeout_s, seed=o.seed * 1000 + slot)
-                redirected.append(_log_to(context, log_stream))
+                handler = _log_to(context, log_stream)
+                redirected[id(handler)] = handler
                 return context
 
             async with LocalQueues(sqs_url, name=f"graphworker-{o.handler}", fifo=o.fifo,
-                                   visibility_timeout_s=o.visibility_timeout_s,
-                                   max_receive_count=o.max_receive_count) as queues:
+                                   visibility_timeout_s=o.visibility_timeout_s, max_receive_count=o.max_receive_count,
+                                   serialize_consumers=o.sqs == "moto" and o.sqs_endpoint is None,
+                                   max_connections=o.concurrency + SENDERS + 4) as queues:
                 esm = EventSourceMapping(queues, new_context, concurrency=o.concurrency, batch_size=o.batch_size,
                                          batching_window_s=o.batching_window_s, idle_recycle_s=o.idle_recycle_s,
-                                         max_invocations=o.max_invocations, max_receive_count=o.max_receive_count)
-                if o.chaos:
-                    await control.settings(**CHAOS)
-                esm.start()
-                tasks = [asyncio.create_task(self._produce(queues, messages)),
-                         asyncio.create_task(self._sample(queues, control, esm, sink, out, started))]
-                if o.chaos:
-                    tasks.append(asyncio.create_task(self._chaos(control)))
-                finished = await self._wait_until_settled(esm, started)
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                await esm.stop()
-                if o.chaos:
-                    await control.reset(graph=False, stats=False, settings=True)
-                if o.iam:
-                    await control.settings(iam={"enabled": True})
-                dlq_ids = await queues.dlq_message_ids(expected=esm.stats.exhausted)
+                                         max_invocations=o.max_invocations, max_receive_count=o.max_receive_count,
+                                         on_committed=self.ledger.record_committed,
+                                         on_exhausted=self.ledger.record_exhausted)
+                # The endpoint's settings as they were, to put back after the chaos (a reset to
+                # defaults would drop what the run set up, such as the IAM credential).
+                original_settings = await control.call("get_settings")
+                tasks: list[asyncio.Task[None]] = []
+                try:
+                    if o.chaos:
+                        await control.settings(**CHAOS)
+                    cpu_before = self._cpu_seconds(servers)
+                    esm.start()
+                    pipeline_started = time.monotonic()
+                    tasks += [asyncio.create_task(self._produce(queues, messages)),
+                              asyncio.create_task(self._sample(queues, control, esm, sink, out, started)),
+                              asyncio.create_task(self._sample_rss())]
+                    if o.chaos:
+                        tasks.append(asyncio.create_task(self._chaos(control)))
+                    finished = await self._wait_until_settled(esm, queues, tasks, started)
+                    pipeline_s = time.monotonic() - pipeline_started
+                    cpu_spent = {k: v - cpu_before[k] for k, v in self._cpu_seconds(servers).items()}
+                    self._sample_rss_once()
+                finally:  # also on errors and Ctrl-C: stop the pipeline, close every connection, end the chaos
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    await esm.stop()
+                    await control.settings(**original_settings)
+                dlq_ids = await queues.drain_dlq()
                 final_queues = await queues.stats()
+                check, poison_bodies = await self._graph_check(checker, config, telemetry, messages)
+                open_connections = await _settled_connections(control)
                 stats = await control.stats()
-                check = await self._graph_check(config, telemetry, [s.message.body for s in self.state.sent.values()])
-            for handler in redirected:  # the logging handlers outlive the run; give them back stdout
+            for handler in redirected.values():  # the logging handlers outlive the run; give them back stdout
                 if handler is not None:
                     handler.setStream(sys.stdout)
-            log_stream.close()
             provider.force_flush()
             sink.flush()
-            report = self._report(esm, sink, stats, dlq_ids, check, finished, time.monotonic() - started)
+            report = self._report(esm, sink, stats, dlq_ids, poison_bodies, check, finished,
+                                  time.monotonic() - started, pipeline_s)
             report["left_in_queue"] = final_queues.queue_visible + final_queues.queue_in_flight
+            report["cpu_ms_per_message"] = {k: round(v * 1000 / max(report["committed"], 1), 3)
+                                            for k, v in cpu_spent.items()}
+            report["open_connections_at_end"] = open_connections
+            report["ok"] = bool(report["ok"] and open_connections == 0)
             report["output_dir"] = str(o.output)
             out.write_report(report)
             if o.dashboard:
@@ -167,14 +185,50 @@ class LocalRun:
                 o.report_json.write_text(out.path.joinpath("report.json").read_text())
             return report
         finally:
+            log_stream.close()
             provider.shutdown()
             out.close()
-            if endpoint_thread is not None:
-                endpoint_thread.stop()
-            if moto is not None:
-                moto.stop()
+            for server in reversed(servers):
+                server.stop()
 
     # ------------------------------------------------------------------ pieces
+    async def _start_servers(self, servers: list[ChildServer]) -> tuple[str, str]:
+        """Start the stand-ins this run needs, side by side, each in its own process."""
+        o = self.o
+        wanted: dict[str, ChildServer] = {}
+        if o.gremlin_endpoint is None:
+            settings: dict[str, Any] = {}
+            if o.iam:
+                settings["iam"] = {"enabled": True, "credentials": [{
+                    "access_key": IAM_TEST_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    "secret_key": IAM_TEST_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}]}
+            wanted["gremlin_endpoint"] = ChildServer("the local Gremlin endpoint", [
+                sys.executable, "-m", CHILD_SERVERS_MODULE, "gremlin", "--seed", str(o.seed),
+                "--settings", json.dumps(settings)], log_path=o.output / "gremlin-server.log")
+        if o.sqs_endpoint is None:
+            wanted["sqs"] = sqs_server(o.sqs, log_path=o.output / "sqs-server.log")
+        servers.extend(wanted.values())
+        for server in wanted.values():
+            server.spawn()
+        results = await asyncio.gather(*(asyncio.to_thread(server.wait_ready) for server in wanted.values()),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        urls = [str(url) for url in results]
+        started = dict(zip(wanted, urls, strict=True))
+        for role, server in wanted.items():
+            server.role = role
+        return started.get("gremlin_endpoint", o.gremlin_endpoint or ""), started.get("sqs", o.sqs_endpoint or "")
+
+    def _cpu_seconds(self, servers: list[ChildServer]) -> dict[str, float]:
+        """CPU time so far of the handler process and of each stand-in this run started (Linux)."""
+        spent = {"handler": time.process_time()}
+        for server in servers:
+            if server.pid is not None:
+                spent[server.role] = cpu_seconds(server.pid)
+        return spent
+
     def _load(self) -> list[Message]:
         o = self.o
         if o.from_file is not None:
@@ -183,44 +237,98 @@ class LocalRun:
                         duplicate_rate=o.duplicate_rate)
 
     async def _produce(self, queues: LocalQueues, messages: list[Message]) -> None:
-        interval = 1.0 / self.o.rate if self.o.rate > 0 else 0.0
-        start = time.monotonic()
-        for i, message in enumerate(messages):
-            delay = start + i * interval - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)  # pacing the producer to --rate
-            message_id = await queues.send(message.body, group_id=message.group if queues.fifo else None,
-                                           dedup_id=f"{i}" if queues.fifo else None)
-            self.state.sent[message_id] = _Sent(message, time.time())
-        self.state.producer_done = True
+        """Send every message with SendMessageBatch: paced to --rate, or as fast as SQS takes them.
+
+        Paced sends go in batches of about a tenth of a second's worth (1 to 10 messages), so a
+        slow rate still arrives as a stream rather than in bursts of ten. With ``waves`` > 1 the
+        load comes in that many waves, each sent once the queue has no visible message left and
+        after a lull of ``lull_s`` (a soak's quiet spells, in which idle connections are closed).
+        """
+        rate = self.o.rate
+        size = SQS_BATCH_MAX if rate <= 0 else max(1, min(SQS_BATCH_MAX, int(rate / 10)))
+        batches = [range(i, min(i + size, len(messages))) for i in range(0, len(messages), size)]
+        run = secrets.token_hex(4)  # FIFO deduplication ids unique to this run (SQS remembers them 5 minutes)
+        per_wave = -(-len(batches) // max(self.o.waves, 1))
+
+        async def send(batch: range) -> None:
+            ids = await queues.send_batch([Outgoing(messages[i].body, messages[i].group, f"{run}-{i}")
+                                           for i in batch])
+            now = time.time()
+            for i, message_id in zip(batch, ids, strict=True):
+                self.ledger.record_sent(i, message_id, now)
+
+        for first in range(0, len(batches), per_wave or 1):
+            wave = batches[first:first + per_wave]
+            if first:
+                while True:  # the queue lives in another process: polled
+                    if not (await queues.stats()).queue_visible:
+                        break
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(self.o.lull_s)  # the lull itself
+            if rate <= 0:
+                pending = iter(wave)
+
+                async def sender(pending: Iterator[range] = pending) -> None:
+                    for batch in pending:
+                        await send(batch)
+
+                await asyncio.gather(*(sender() for _ in range(SENDERS)))
+                continue
+            start, offset = time.monotonic(), wave[0].start
+            in_flight: set[asyncio.Task[None]] = set()
+            for batch in wave:
+                delay = start + (batch.start - offset) / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)  # pacing the producer to --rate
+                task = asyncio.create_task(send(batch))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            await asyncio.gather(*in_flight)
+        self.producer_done = True
 
     async def _sample(self, queues: LocalQueues, control: AsyncControlClient, esm: EventSourceMapping,
                       sink: CountingMetricsSink, out: OutputDir, started: float) -> None:
-        last_requests, last_t = 0, time.monotonic()
+        last_requests, last_committed, last_t = 0, 0, time.monotonic()
+        ledger = self.ledger
         while True:
             now = time.time()
             stats = await control.stats()
             q = await queues.stats()
-            oldest = min((s.sent_at for mid, s in self.state.sent.items() if mid not in esm.stats.committed),
-                         default=now)
+            age = ledger.oldest_unsettled_age_s(now)
+            self.max_message_age_s = max(self.max_message_age_s, age)
+            mono = time.monotonic()
+            elapsed = max(mono - last_t, 1e-6)
+            rps = (stats["requests_total"] - last_requests) / elapsed
+            committed_per_s = (ledger.committed - last_committed) / elapsed
+            last_requests, last_committed, last_t = stats["requests_total"], ledger.committed, mono
+            if ledger.first_send_at:
+                self.throughput.append((now - ledger.first_send_at, ledger.committed))
             out.sample(out.endpoint_stats, now, stats)
             out.sample(out.sqs_stats, now, {"queue_visible": q.queue_visible, "queue_in_flight": q.queue_in_flight,
-                                            "dlq_visible": q.dlq_visible,
-                                            "oldest_message_age_s": round(now - oldest, 3)})
-            mono = time.monotonic()
-            rps = (stats["requests_total"] - last_requests) / max(mono - last_t, 1e-6)
-            last_requests, last_t = stats["requests_total"], mono
+                                            "dlq_visible": q.dlq_visible, "oldest_message_age_s": round(age, 3),
+                                            "committed": ledger.committed,
+                                            "committed_per_s": round(committed_per_s, 1),
+                                            "handler_rss_mb": round(rss_bytes() / MB, 1)})
             if self.o.progress:
-                line = (f"[{mono - started:5.1f}s] sent {len(self.state.sent):>5}  committed "
-                        f"{len(esm.stats.committed):>5}  failed {esm.stats.reported_failures:>4}  in DLQ "
-                        f"{q.dlq_visible:>3}  req/s {rps:>6.0f}  conflicts "
+                line = (f"[{mono - started:5.1f}s] sent {ledger.sent:>5}  committed {ledger.committed:>5} "
+                        f"({committed_per_s:>5.0f}/s)  failed {esm.stats.reported_failures:>4}  in DLQ "
+                        f"{q.dlq_visible:>3}  req/s {rps:>5.0f}  conflicts "
                         f"{stats['errors_by_code'].get('ConcurrentModificationException', 0):>4}  reconnects "
-                        f"{int(sink.totals['GremlinReconnects']):>4}")
+                        f"{int(sink.totals['GremlinReconnects']):>4}  oldest {age:>4.1f}s")
                 if sys.stdout.isatty():
                     print("\r" + line, end="", flush=True)
                 else:
                     print(line, flush=True)
             await asyncio.sleep(1.0)  # one sample a second is the file contract
+
+    def _sample_rss_once(self) -> None:
+        self.rss_t.append(time.monotonic())
+        self.rss_values.append(rss_bytes())
+
+    async def _sample_rss(self) -> None:
+        while True:
+            self._sample_rss_once()
+            await asyncio.sleep(RSS_SAMPLE_S)  # sampling memory at a fixed cadence
 
     async def _chaos(self, control: AsyncControlClient) -> None:
         modes = ["after_commit", "before_execute"]
@@ -231,101 +339,169 @@ class LocalRun:
             await control.settings(drop={"mode": modes[flips % 2]})
             flips += 1
 
-    async def _wait_until_settled(self, esm: EventSourceMapping, started: float) -> bool:
-        """Until every sent message is committed or in the DLQ (True), or the time limit (False)."""
+    async def _wait_until_settled(self, esm: EventSourceMapping, queues: LocalQueues,
+                                  tasks: list[asyncio.Task[None]], started: float) -> bool:
+        """Until every message is committed or in the DLQ and the queue is empty (True), or the time limit.
+
+        A message that used up its receives is moved to the DLQ by SQS on a later receive, so
+        the pollers keep receiving until the queue holds nothing, visible or in flight.
+        """
         while time.monotonic() - started < self.o.max_duration_s:
             esm.check()
-            state = self.state
-            settled = esm.stats.committed.keys() | esm.stats.exhausted
-            if state.producer_done and settled >= state.sent.keys():
-                return True
+            for task in tasks:  # a crashed producer or sampler ends the run with its error
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            if self.producer_done and self.ledger.settled():
+                q = await queues.stats()
+                if q.queue_visible + q.queue_in_flight == 0:
+                    return True
             await asyncio.sleep(0.2)  # checking progress, not waiting for an event we could await
         return False
 
-    async def _graph_check(self, config: GraphConfig, telemetry: Telemetry,
-                           bodies: list[str]) -> dict[str, Any]:
-        worker = self._checker
-        expected: set[tuple[str, ...]] = set()
-        for body in bodies:
-            try:
-                upserts = await worker.map_record(_record(body))
-            except MessageFailed:
-                self.poison_bodies.add(body)
-                continue
-            for u in upserts:
-                if isinstance(u, Vertex):
-                    expected.add(("vertex", u.id, u.label))
-                elif isinstance(u, Edge):
-                    expected.add(("edge", u.edge_id, u.label, u.from_id, u.to_id))
-        client = GraphClient(config, telemetry=telemetry)
+    async def _graph_check(self, checker: Any, config: GraphConfig, telemetry: Telemetry,
+                           messages: list[Message]) -> tuple[dict[str, Any], set[str]]:
+        committed = self.ledger.committed_ids()
+        bodies = [m.body for mid, m in self.ledger.sent_messages() if mid in committed]
+        expected = await graph_check.expected_state(checker, (m.body for m in messages), committed=bodies)
+        client = GraphClient(config, telemetry=telemetry, rng=random.Random(self.o.seed))
         try:
-            vertices = await client.submit(_g.V().project("id", "label").by(T.id).by(T.label), read=True)
-            edges = await client.submit(_g.E().project("id", "label", "out", "in").by(T.id).by(T.label)
-                                        .by(__.out_v().id_()).by(__.in_v().id_()), read=True)
+            found = await graph_check.found_state(client)
         finally:
             await client.close()
-        found: set[tuple[str, ...]] = {("vertex", v["id"], v["label"]) for v in vertices}
-        found |= {("edge", e["id"], e["label"], e["out"], e["in"]) for e in edges}
-        missing, unexpected = expected - found, found - expected
-        return {"expected": len(expected), "found": len(found), "missing": len(missing),
-                "unexpected": len(unexpected), "ok": not missing and not unexpected,
-                "missing_sample": sorted(map(list, missing))[:10],
-                "unexpected_sample": sorted(map(list, unexpected))[:10]}
+        return graph_check.compare(expected, found), expected.poison_bodies
 
     def _report(self, esm: EventSourceMapping, sink: CountingMetricsSink, stats: dict[str, Any], dlq_ids: list[str],
-                check: dict[str, Any], finished: bool, duration_s: float) -> dict[str, Any]:
-        sent = self.state.sent
-        committed_ids = set(esm.stats.committed)
-        kinds = {mid: s.message.kind for mid, s in sent.items()}
+                poison_bodies: set[str], check: dict[str, Any], finished: bool, duration_s: float,
+                pipeline_s: float) -> dict[str, Any]:
+        ledger = self.ledger
+        sent = dict(ledger.sent_messages())
+        committed_ids = ledger.committed_ids()
         dlq = set(dlq_ids)
-        poison = {mid for mid, s in sent.items() if s.message.body in self.poison_bodies}
+        poison = {mid for mid, m in sent.items() if m.body in poison_bodies}
         valid = set(sent) - poison
         lost = sorted(valid - committed_ids)
-        latencies = list(esm.stats.committed.values())
+        valid_in_dlq = sorted(dlq - poison)
         requests = int(stats["requests_total"])
+        span_s = max(ledger.last_commit_at - ledger.first_send_at, 1e-6) if ledger.committed else 0.0
         report = {
             "handler": self.o.handler,
             "messages_sent": len(sent),
             "valid_messages": len(valid),
             "poison_sent": len(poison),
-            "duplicates_sent": sum(1 for k in kinds.values() if k == "duplicate"),
+            "duplicates_sent": sum(1 for m in sent.values() if m.kind == "duplicate"),
             "committed": len(committed_ids),
             "failed": len(set(sent) - committed_ids),
             "in_dlq": len(dlq),
             "poison_in_dlq": len(poison & dlq),
+            "valid_in_dlq": len(valid_in_dlq),
+            "valid_in_dlq_sample": valid_in_dlq[:10],
             "lost": len(lost),
             "lost_sample": lost[:10],
-            "duplicates_absorbed": sum(1 for mid in committed_ids if kinds.get(mid) == "duplicate"),
+            "duplicates_absorbed": sum(1 for mid in committed_ids if sent[mid].kind == "duplicate"),
+            "committed_more_than_once": ledger.committed_more_than_once(),
             "vertices": int(stats["vertices"]),
             "edges": int(stats["edges"]),
             "gremlin_requests": requests,
             "requests_per_message": round(requests / max(len(committed_ids), 1), 3),
-            "latency_ms": _percentiles(latencies),
-            "invocation_ms": _percentiles(esm.stats.invocation_ms),
+            "throughput_msg_s": round(len(committed_ids) / span_s, 1) if span_s else 0.0,
+            "throughput_over_time": _throughput_by_tenth(self.throughput, span_s),
+            "latency_ms": _percentiles(ledger.latencies()),
+            "max_message_age_s": round(self.max_message_age_s, 2),
+            "invocation_ms": _percentiles(list(esm.stats.invocation_ms)),
             "invocations": esm.stats.invocations,
+            "invocations_over_visibility_timeout": esm.stats.over_visibility_timeout,
             "cold_starts": esm.stats.cold_starts,
             "contexts_recycled": esm.stats.recycled,
             "failed_invocations": esm.stats.failed_invocations,
             "batch_item_failures": esm.stats.reported_failures,
+            "delete_failures": esm.stats.delete_failures,
             "conflicts": int(stats["errors_by_code"].get("ConcurrentModificationException", 0)),
             "reconnects": int(sink.totals["GremlinReconnects"]),
             "retries": int(sink.totals["GremlinRetries"]),
             "errors_by_code": stats["errors_by_code"],
+            "endpoint": {"connections": stats["connections"], "dropped_responses": stats["dropped_responses"],
+                         "failovers": stats["failovers"]},
+            "handler_rss_mb": self._rss_figures(),
             "chaos": self.o.chaos,
             "iam": self.o.iam,
+            "sqs": self.o.sqs if self.o.sqs_endpoint is None else self.o.sqs_endpoint,
             "sigv4_signing_ms": _percentiles(sink.values.get("SigV4SigningTime", [])),
             "finished": finished,
+            "pipeline_s": round(pipeline_s, 2),
             "duration_s": round(duration_s, 2),
             "graph_check": check,
         }
-        report["ok"] = bool(finished and not lost and check["ok"] and poison <= dlq)
+        report["ok"] = bool(finished and not lost and check["ok"] and poison <= dlq and not valid_in_dlq
+                            and report["handler_rss_mb"]["growth_pct"] < self.o.max_rss_growth_pct)
         return report
 
+    def _rss_figures(self) -> dict[str, float]:
+        """The handler process's memory while messages flowed (sampled every RSS_SAMPLE_S): peak,
+        final, and the growth from the first to the last tenth of that time (means of samples).
 
-def _record(body: str) -> Any:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+        What the run does after the pipeline settled (the graph check reads the whole graph into
+        this process) is not the handlers' and is left out.
+        """
+        samples = list(zip(self.rss_t, self.rss_values, strict=True))
+        if not samples:
+            return {"peak": 0.0, "final": 0.0, "first_10pct": 0.0, "last_10pct": 0.0, "growth_pct": 0.0}
+        t0, t1 = samples[0][0], samples[-1][0]
+        tenth = (t1 - t0) / 10
+        first = [r for t, r in samples if t <= t0 + tenth] or [samples[0][1]]
+        last = [r for t, r in samples if t >= t1 - tenth] or [samples[-1][1]]
+        first_mb, last_mb = statistics.fmean(first) / MB, statistics.fmean(last) / MB
+        return {"peak": round(max(r for _, r in samples) / MB, 1), "final": round(samples[-1][1] / MB, 1),
+                "first_10pct": round(first_mb, 1), "last_10pct": round(last_mb, 1),
+                "growth_pct": round((last_mb - first_mb) / first_mb * 100, 2) if first_mb else 0.0}
 
-    return SQSRecord(sqs_record(body))
+
+async def _settled_connections(control: AsyncControlClient, limit_s: float = 5.0) -> int:
+    """WebSocket connections still open on the endpoint once every client closed (0: no leak).
+
+    A close takes a moment to reach the endpoint, so this polls its stats briefly (an event in
+    another process cannot be awaited).
+    """
+    give_up = time.monotonic() + limit_s
+    while True:
+        open_now = int((await control.stats())["connections"]["open"])
+        if open_now == 0 or time.monotonic() > give_up:
+            return open_now
+        await asyncio.sleep(0.1)
+
+
+def _throughput_by_tenth(samples: list[tuple[float, int]], span_s: float) -> list[float]:
+    """Committed messages per second in each tenth of the time from the first send to the last
+    commit, from the once-a-second samples (a tenth shorter than a second reads as its neighbours)."""
+    if len(samples) < 2 or span_s <= 0:
+        return []
+    tenth = span_s / 10
+    times = [t for t, _ in samples]
+    counts = [c for _, c in samples]
+
+    def committed_at(t: float) -> float:  # linear between samples
+        if t <= times[0]:
+            return counts[0] * t / times[0] if times[0] > 0 else float(counts[0])
+        for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+            if t0 <= t <= t1:
+                return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else float(c1)
+        return float(counts[-1])
+
+    return [round((committed_at((k + 1) * tenth) - committed_at(k * tenth)) / tenth, 1) for k in range(10)]
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the run and put the previous ones back after it."""
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

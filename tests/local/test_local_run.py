@@ -1,5 +1,6 @@
-"""``graphworker local`` run in-process with small numbers: real moto SQS server, real local
-Gremlin endpoint, real handler modules in Lambda-like execution contexts.
+"""``graphworker local`` run in-process with small numbers: a real local SQS server (fauxqs, or
+moto's), the real local Gremlin endpoint (both in child processes, as the command runs them),
+real handler modules in Lambda-like execution contexts.
 
 Each run waits for poison messages to reach the DLQ; tests use a 1 s visibility timeout and a
 maxReceiveCount of 2 so that takes seconds.
@@ -8,14 +9,23 @@ maxReceiveCount of 2 so that takes seconds.
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from gwlocal.cli import build_parser
 from gwlocal.lambda_events import sqs_record
+from gwlocal.local.cli import options_from_args
 from gwlocal.local.runner import LocalOptions, LocalRun
 from gwlocal.local.sqs import to_lambda_record
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 REPORT_KEYS = {"messages_sent", "committed", "failed", "in_dlq", "duplicates_absorbed", "vertices", "edges",
                "gremlin_requests", "latency_ms", "graph_check"}
@@ -49,6 +59,8 @@ def test_default_run_is_green_and_writes_every_output(tmp_path):
     assert any("MessagesSucceeded" in blob for blob in emf)
     spans = [json.loads(line) for line in (out / "spans.jsonl").read_text().splitlines()]
     assert {"local-transactions", "graphworker-transactions process"} <= {s["name"] for s in spans}
+    for name in ("gremlin-server.log", "sqs-server.log"):
+        assert (out / name).exists(), name
     # Poison messages were logged with their message id as correlation id.
     logged = [json.loads(line) for line in (out / "handler.log").read_text().splitlines()]
     assert any(entry.get("correlation_id") and entry.get("reason_kind") == "invalid_message" for entry in logged)
@@ -61,6 +73,100 @@ def test_iam_run_signs_every_connection(tmp_path, monkeypatch):
     assert report["ok"], report
     assert report["sigv4_signing_ms"]["p50"] > 0
     assert report["errors_by_code"] == {}
+    assert "AWS_ACCESS_KEY_ID" not in os.environ  # the run's test credentials were for the run only
+
+
+def test_chaos_with_iam_is_green(tmp_path, monkeypatch):
+    """Issue 9, item 7: the chaos set-up once reset the endpoint's settings, dropping the run's
+    IAM credential, and the final graph check died with a 403. Sent for 5 s at 25/s, so writes
+    span the chaos failover at 4 s and every connection is signed again on reconnecting."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    report = run(tmp_path, messages=125, rate=25, chaos=True, iam=True, seed=9, concurrency=2)
+    assert report["ok"], report
+    assert report["graph_check"]["ok"] and report["graph_check"]["found"] > 0
+    assert report["endpoint"]["connections"]["auth_failures"] == 0
+    assert report["endpoint"]["failovers"] >= 1 and report["reconnects"] > 0
+    assert report["sigv4_signing_ms"]["p50"] > 0
+
+
+def test_moto_remains_selectable(tmp_path):
+    report = run(tmp_path, messages=30, sqs="moto", seed=8)
+    assert report["ok"], report
+    assert report["sqs"] == "moto" and report["poison_in_dlq"] == report["poison_sent"]
+
+
+def test_short_soak_is_green_with_every_soak_figure(tmp_path):
+    """``--soak N``: the soak preset (chaos, as fast as SQS takes them), a few thousand messages."""
+    args = build_parser().parse_args(["local", "--soak", "2500", "--seed", "11", "--no-progress", "--no-dashboard",
+                                      "--output", str(tmp_path / "out")])
+    options = options_from_args(args)
+    assert (options.messages, options.chaos, options.rate, options.concurrency, options.waves) == (
+        2500, True, 0.0, 2, 10)
+    report = __import__("asyncio").run(LocalRun(options).run())
+    assert report["ok"], report
+    # GREEN, criterion by criterion.
+    assert report["lost"] == 0 and report["committed"] == report["valid_messages"]
+    assert report["graph_check"]["ok"] and report["graph_check"]["duplicates"] == 0
+    assert report["poison_sent"] > 0 and report["poison_in_dlq"] == report["poison_sent"] == report["in_dlq"]
+    assert report["valid_in_dlq"] == 0
+    assert report["open_connections_at_end"] == 0
+    rss = report["handler_rss_mb"]
+    assert 0 < rss["final"] <= rss["peak"] and rss["growth_pct"] < 10
+    # Every fault of --chaos happened, and the soak figures are there.
+    assert report["conflicts"] > 0 and report["errors_by_code"].get("ThrottlingException", 0) > 0
+    assert report["endpoint"]["dropped_responses"] > 0 and report["endpoint"]["failovers"] >= 1
+    assert report["endpoint"]["connections"]["idle_closes"] > 0  # in the lulls between the waves
+    assert report["duplicates_absorbed"] == report["duplicates_sent"] > 0
+    assert len(report["throughput_over_time"]) == 10 and report["throughput_msg_s"] > 0
+    assert report["max_message_age_s"] > 0 and set(report["cpu_ms_per_message"]) == {
+        "handler", "gremlin_endpoint", "sqs"}
+    samples = [json.loads(line) for line in (tmp_path / "out" / "sqs-stats.jsonl").read_text().splitlines()]
+    assert samples[-1]["committed"] == report["committed"] and all("handler_rss_mb" in s for s in samples)
+
+
+def test_every_documented_report_key_is_reported(tmp_path):
+    section = README.read_text().split("`report.json` / `--report-json` keys (stable):", 1)[1].split("\n\n", 2)[1]
+    documented = {key for row in section.splitlines()[2:] for key in re.findall(r"`([a-z0-9_]+)`", row.split("|")[1])}
+    report = run(tmp_path, messages=20, seed=12, dashboard=False)
+    nested = {k for v in report.values() if isinstance(v, dict) for k in v}
+    assert documented - set(report) - nested == set()
+    assert {"messages_sent", "graph_check", "handler_rss_mb", "open_connections_at_end"} <= documented
+
+
+def test_ctrl_c_stops_the_run_and_its_servers(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "gwlocal.cli", "local", "--messages", "100000", "--rate", "50",
+                             "--no-dashboard", "--output", str(tmp_path / "out")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the first progress line: the servers are up
+        assert first.startswith("["), first
+        children = [int(pid) for task in Path(f"/proc/{proc.pid}/task").iterdir()
+                    for pid in (task / "children").read_text().split()]
+        assert len(children) == 2  # the Gremlin endpoint and fauxqs
+        watches = [os.pidfd_open(pid) for pid in children]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        assert proc.stderr is not None and "interrupted" in proc.stderr.read()
+        for watch in watches:
+            ready, _, _ = select.select([watch], [], [], 10.0)
+            assert ready, "a local server outlived the interrupted run"
+            os.close(watch)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_readme_and_ci_install_the_local_sqs():
+    first_command = re.search(r"```bash\n(.*?)\n", README.read_text()).group(1)  # type: ignore[union-attr]
+    ci = (README.parent / ".ci" / "run").read_text()
+    for text in (first_command, ci):
+        assert "npm ci --prefix gwlocal/local/fauxqs" in text
 
 
 def test_fifo_run(tmp_path):
