@@ -193,7 +193,8 @@ class BatchWriter:
             results = await self.client.submit(UpsertRequest(group, self.now), expect=len(group),
                                                deadline=deadline, operation=f"upsert batch of {len(group)}",
                                                records=sum(records(e) for e in group),
-                                               gate=lambda: outcome.unavailable)
+                                               gate=lambda: outcome.unavailable,
+                                               retryable=_worth_retrying)
         except RequestSkipped:
             outcome.requests -= 1
             for element in group:
@@ -270,6 +271,13 @@ class BatchWriter:
         for element in group:
             outcome.fail(element.key, f"{what}: the invocation's deadline was near (deadline guard)", "deadline")
             outcome.deadline_keys.add(element.key)
+
+
+def _worth_retrying(exc: GraphRequestError) -> bool:
+    """A request refused for its content is split at once (or, alone, failed), not retried as is:
+    repeating it would only fail again (an endpoint vertex that is not there yet) and eat the
+    deadline; SQS redelivers its message later, when the vertex has usually arrived."""
+    return not is_content_error(exc)
 
 
 def _is_conflict(exc: BaseException) -> bool:

@@ -157,7 +157,8 @@ class GraphClient:
     # ------------------------------------------------------------------ public API
     async def submit(self, traversal: Any, *, deadline: float | None = None, expect: int | None = None,
                      read: bool = False, operation: str | None = None, records: int = 1,
-                     gate: Callable[[], str | None] | None = None) -> list[Any]:
+                     gate: Callable[[], str | None] | None = None,
+                     retryable: Callable[[GraphRequestError], bool] | None = None) -> list[Any]:
         """Run a traversal (or its bytecode) and return its results.
 
         ``deadline``: a ``time.monotonic()`` value no attempt may start past (Lambda time left
@@ -167,6 +168,8 @@ class GraphClient:
         ``records``: the request's size in Neptune's records (for the adaptive limits). ``gate``:
         asked once an in-flight slot is held; a reason it returns withdraws the request unsent
         (:class:`RequestSkipped`), e.g. because another request of the batch found the database down.
+        ``retryable``: an error it says no to is raised at once instead of retried (the batch
+        writer splits requests refused for their content rather than repeating them).
 
         Raises :class:`CircuitOpen` without sending when the circuit breaker is open, and
         :class:`DeadlineExceeded` when no in-flight slot frees up before ``deadline``.
@@ -186,7 +189,7 @@ class GraphClient:
             if withdrawn is not None:
                 raise RequestSkipped(withdrawn)
             results = await self._submit(traversal, deadline=deadline, expect=expect, read=read,
-                                         operation=operation, records=records)
+                                         operation=operation, records=records, retryable=retryable)
         except (GraphRequestError, RetryStopped) as exc:
             if database_failure(exc):
                 self.breaker.record_failure(_short(exc))
@@ -202,7 +205,8 @@ class GraphClient:
         return results
 
     async def _submit(self, traversal: Any, *, deadline: float | None, expect: int | None, read: bool,
-                      operation: str | None, records: int) -> list[Any]:
+                      operation: str | None, records: int,
+                      retryable: Callable[[GraphRequestError], bool] | None = None) -> list[Any]:
         bytecode = traversal if isinstance(traversal, PreparedRequest) else getattr(traversal, "bytecode", traversal)
         summary = operation or summarize(bytecode.bytecode() if isinstance(bytecode, PreparedRequest) else bytecode)
         role = "reader" if read and self.reader_endpoint is not None else "writer"
@@ -223,7 +227,7 @@ class GraphClient:
             try:
                 results = await call_with_retries(
                     attempt, policy=self._policy, budget=self.budget, deadline=deadline,
-                    rng=self._rng, on_retry=self._on_retry,
+                    rng=self._rng, on_retry=self._on_retry, retryable=retryable,
                 )
             except (GraphRequestError, RetryStopped) as exc:
                 self._record_final_failure(span, exc, attempts)

@@ -65,12 +65,14 @@ async def call_with_retries(
     rng: random.Random | None = None,
     on_retry: RetryHook | None = None,
     clock: Callable[[], float] = time.monotonic,
+    retryable: Callable[[GraphRequestError], bool] | None = None,
 ) -> T:
     """Run ``attempt`` until it succeeds, a non-retriable error occurs, or a bound is hit.
 
     Raises the last error itself when attempts or max time run out (or the error is not
-    retriable), :class:`DeadlineExceeded` when the deadline stops retrying and
-    :class:`RetryBudgetExhausted` when the budget does (both carry ``last_error``).
+    retriable, or ``retryable`` says the caller wants it at once), :class:`DeadlineExceeded`
+    when the deadline stops retrying and :class:`RetryBudgetExhausted` when the budget does (both
+    carry ``last_error``).
     ``deadline`` is a ``clock()`` value (``time.monotonic`` by default).
     """
     jitter_rng = rng or random.Random()
@@ -99,6 +101,8 @@ async def call_with_retries(
         stopped["last"] = exc
         if not isinstance(exc, RetriableError):
             return True
+        if retryable is not None and not retryable(exc):
+            return True  # the caller handles this one itself (e.g. by splitting the request)
         if stopped["tries"] >= policy.max_attempts:
             return True  # out of attempts: no retry, so no token is spent
         if not budget.try_spend():

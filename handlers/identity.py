@@ -7,9 +7,9 @@ Order-safe (observations arrive out of order and more than once):
 
 - each user's ``name`` is newest-wins by ``observed_at`` (the upsert's version), property by
   property, so an observation without a name never erases one, and an old one never wins;
-- ``first_seen``/``last_seen`` on users and on identifier edges keep the min/max
-  (:class:`~framework.KeepMin`, :class:`~framework.KeepMax`); ``names`` collects every name seen
-  (:class:`~framework.AddToSet`);
+- ``first_seen``/``last_seen`` on users keep the min/max (:class:`~framework.KeepMin`,
+  :class:`~framework.KeepMax`), ``last_seen`` on identifier edges keeps the max; ``names``
+  collects every name seen (:class:`~framework.AddToSet`);
 - an observation with ``unlink: true`` deletes the identifier edges it names (a versioned
   delete): an older link arriving later cannot bring the edge back, a newer one does.
 """
@@ -63,8 +63,10 @@ def to_graph(msg: IdentityObserved) -> Iterator[Write]:
             yield DeleteEdge(label=edge, from_id=user, to_id=node, version=at)
             continue
         yield Vertex(id=node, label=label, props={"value": value})
-        yield Edge(label=edge, from_id=user, to_id=node, version=at,
-                   props={"first_seen": KeepMin(at), "last_seen": KeepMax(at)})
+        # last_seen keeps the max: the newest observation's time, which a late unlink cannot
+        # leave stale (the newest write carries the max). A first_seen would (see the README on
+        # late deletes), so the edge's first sighting is not kept here.
+        yield Edge(label=edge, from_id=user, to_id=node, version=at, props={"last_seen": KeepMax(at)})
 
 
 handler = worker.handler

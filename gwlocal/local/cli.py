@@ -70,6 +70,11 @@ def register(sub: Any) -> None:
     p.add_argument("--max-invocations", type=int, default=d.max_invocations,
                    help="recycle an execution context after this many invocations (0: never)")
     p.add_argument("--fifo", action="store_true", help="use a FIFO queue (message groups keep their order)")
+    p.add_argument("--out-of-order", action="store_true",
+                   help="send histories: several versions of the same elements (identity: users observed six "
+                        "times with new names, emails unlinked and relinked; transactions: posted, settled or "
+                        "disputed, sometimes reversed), shuffled, so older versions often arrive after newer "
+                        "ones; the graph check proves the graph converged to the newest state, values included")
     p.add_argument("--sqs", choices=SQS_SERVERS, default=d.sqs,
                    help="the local SQS server to start: fauxqs (npm, fast; installed by `npm ci --prefix "
                         "gwlocal/local/fauxqs`) or moto (slow past a few hundred queued messages, consumers "
@@ -127,7 +132,8 @@ def options_from_args(args: argparse.Namespace) -> LocalOptions:
         batching_window_s=args.batching_window_s, concurrency=args.concurrency,
         function_timeout_s=args.function_timeout_s, deadline_margin_s=args.deadline_margin_s,
         visibility_timeout_s=args.visibility_timeout_s, max_receive_count=args.max_receive_count,
-        idle_recycle_s=args.idle_recycle_s, max_invocations=args.max_invocations, fifo=args.fifo, sqs=args.sqs,
+        idle_recycle_s=args.idle_recycle_s, max_invocations=args.max_invocations, fifo=args.fifo,
+        out_of_order=args.out_of_order, sqs=args.sqs,
         chaos=args.chaos, iam=args.iam, output=args.output, report_json=args.report_json, seed=args.seed,
         gremlin_endpoint=args.gremlin_endpoint, sqs_endpoint=args.sqs_endpoint,
         max_duration_s=args.max_duration_s, max_rss_growth_pct=args.max_rss_growth_pct, waves=waves, lull_s=lull_s,

@@ -60,6 +60,74 @@ def _identity(rng: random.Random, i: int) -> tuple[dict[str, object], str]:
     return body, f"u{user}"
 
 
+def _identity_history(rng: random.Random, user: int, start: int) -> list[tuple[dict[str, object], str]]:
+    """One user's observations over time: a new name each time, identifiers linked, unlinked, relinked."""
+    out: list[tuple[dict[str, object], str]] = []
+    email = f"person{rng.randrange(90)}@example.com"
+    device = f"dev{rng.randrange(50)}"
+    for step in range(6):
+        at = f"2026-11-{1 + (start + step) // 24:02d}T{(start + step) % 24:02d}:{rng.randrange(60):02d}:00Z"
+        body: dict[str, object] = {"user_id": f"u{user}", "observed_at": at, "name": f"User {user} v{step}"}
+        if step == 3 and rng.random() < 0.5:  # the email is unlinked, and (sometimes) linked again later
+            body = {"user_id": f"u{user}", "observed_at": at, "email": email, "unlink": True}
+        else:
+            body["email"] = email
+            if rng.random() < 0.5:
+                body["device_id"] = device
+        out.append((body, f"u{user}"))
+    return out
+
+
+def _transaction_history(rng: random.Random, i: int) -> list[tuple[dict[str, object], str]]:
+    """One transaction's life: posted, then settled or disputed, sometimes reversed."""
+    base, group = _transaction(rng, i)
+    day, hour = rng.randrange(1, 27), rng.randrange(20)
+    posted = f"2026-11-{day:02d}T{hour:02d}:00:00Z"
+    states = ["posted", rng.choice(["settled", "disputed"])] + (["reversed"] if rng.random() < 0.25 else [])
+    out = []
+    for step, status in enumerate(states):
+        body = dict(base, posted_at=posted, status=status,
+                    event_time=f"2026-11-{day:02d}T{hour + step:02d}:{rng.randrange(60):02d}:00Z")
+        out.append((body, group))
+    return out
+
+
+def generate_out_of_order(handler: str, count: int, *, seed: int, poison_rate: float,
+                          duplicate_rate: float) -> list[Message]:
+    """``count`` messages telling *histories* (several versions of the same elements), shuffled.
+
+    Identity: users observed six times each (a new name every time, an email unlinked and maybe
+    linked again); transactions: posted, then settled or disputed, sometimes reversed. The
+    messages of all histories are shuffled, so older versions often arrive after newer ones: the
+    graph check then proves the graph converged to the newest state (values included).
+    """
+    if handler not in _GENERATORS:
+        raise ValueError(f"no built-in load for handler {handler!r}; choose one of {', '.join(_GENERATORS)}")
+    rng = random.Random(seed)
+    valid: list[tuple[dict[str, object], str]] = []
+    n = 0
+    while len(valid) < count:
+        history = _identity_history(rng, n, rng.randrange(200)) if handler == "identity" else \
+            _transaction_history(rng, n)
+        valid.extend(history)
+        n += 1
+    valid = valid[:count]
+    rng.shuffle(valid)
+    out: list[Message] = []
+    sent_valid: list[Message] = []
+    for body, group in valid:
+        roll = rng.random()
+        if roll < poison_rate:
+            out.append(Message(rng.choice(_POISON[handler]), "poison", f"poison-{len(out) % 4}"))
+        elif roll < poison_rate + duplicate_rate and sent_valid:
+            original = rng.choice(sent_valid)
+            out.append(Message(original.body, "duplicate", original.group))
+        message = Message(json.dumps(body), "valid", group)
+        sent_valid.append(message)
+        out.append(message)
+    return out
+
+
 _GENERATORS: dict[str, Callable[[random.Random, int], tuple[dict[str, object], str]]] = {
     "transactions": _transaction,
     "identity": _identity,

@@ -24,6 +24,8 @@ class LocalOptions:
     idle_recycle_s: float = 30.0
     max_invocations: int = 50
     fifo: bool = False
+    out_of_order: bool = False
+    """Send histories (several versions of the same elements), shuffled: convergence is checked."""
     sqs: str = "fauxqs"
     chaos: bool = False
     iam: bool = False

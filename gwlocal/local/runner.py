@@ -42,7 +42,7 @@ from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S
 from .contexts import ExecutionContext, find_worker, fresh_module
 from .esm import EventSourceMapping
 from .ledger import Ledger
-from .loadgen import HANDLERS, Message, from_file, generate
+from .loadgen import HANDLERS, Message, from_file, generate, generate_out_of_order
 from .options import LocalOptions
 from .outputs import CountingMetricsSink, JsonlSpanExporter, OutputDir
 from .processes import ChildServer, cpu_seconds, rss_bytes
@@ -233,6 +233,9 @@ class LocalRun:
         o = self.o
         if o.from_file is not None:
             return from_file(o.from_file)
+        if o.out_of_order:
+            return generate_out_of_order(o.handler, o.messages, seed=o.seed, poison_rate=o.poison_rate,
+                                         duplicate_rate=o.duplicate_rate)
         return generate(o.handler, o.messages, seed=o.seed, poison_rate=o.poison_rate,
                         duplicate_rate=o.duplicate_rate)
 
