@@ -17,6 +17,10 @@ from gwlocal.lambda_events import sqs_record
 from gwlocal.local.runner import LocalOptions, LocalRun
 from gwlocal.local.sqs import to_lambda_record
 
+# LocalRun.run writes os.environ itself (GRAPHWORKER_DEADLINE_MARGIN_S; the IAM run's test credentials):
+# put the environment back after each test.
+pytestmark = pytest.mark.usefixtures("environ_restored")
+
 REPORT_KEYS = {"messages_sent", "committed", "failed", "in_dlq", "duplicates_absorbed", "vertices", "edges",
                "gremlin_requests", "latency_ms", "graph_check"}
 
