@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.process_state"]  # every test must leave process state as it found it
+pytest_plugins = ["tests.process_state", "pytester"]  # process_state: every test must leave it as it found it
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRE_CHROMIUM = "GRAPHWORKER_REQUIRE_CHROMIUM"

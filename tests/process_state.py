@@ -144,48 +144,48 @@ def environ_restored() -> Iterator[None]:
 def process_state_unchanged() -> Iterator[None]:
     environ = _environ()
     saved_globals = _globals()
-    sigterm = signal.getsignal(signal.SIGTERM)
     logging_state = _root_logging()
     handlers = _signals()
     threads = _threads()
     yield
+
+    # First see everything that leaked, then put it back.
     leaks: list[str] = []
-
     now_environ = _environ()
-    if now_environ != environ:
-        changed = sorted(k for k in set(now_environ) | set(environ) if now_environ.get(k) != environ.get(k))
-        leaks.append(f"environment variables changed: {', '.join(changed)}")
-        for k in changed:
-            if k in environ:
-                os.environ[k] = environ[k]
-            else:
-                del os.environ[k]
-
-    now = _globals()
-    changed_globals = sorted(k for k in now if now[k] is not saved_globals[k])
+    changed_env = sorted(k for k in set(now_environ) | set(environ) if now_environ.get(k) != environ.get(k))
+    if changed_env:
+        leaks.append(f"environment variables changed: {', '.join(changed_env)}")
+    now_globals = _globals()
+    changed_globals = sorted(k for k in now_globals if now_globals[k] is not saved_globals[k])
     if changed_globals:
         leaks.append(f"module state changed: {', '.join(changed_globals)} (use the execution_context fixture)")
-        _undo_execution_context(saved_globals, sigterm)  # close the leaked client now, not in a later test
-        _restore_globals(saved_globals)
-
-    if _root_logging() != logging_state:
+    logging_changed = _root_logging() != logging_state
+    if logging_changed:
         leaks.append("root logger level, handlers or logging.disable() changed")
+    moved = sorted(s for s, h in _signals().items() if h != handlers[s])
+    if moved:
+        leaks.append(f"signal handlers changed: {', '.join(signal.Signals(s).name for s in moved)}")
+    started = [t for t in _threads() - threads if t.is_alive()]
+    if started:
+        leaks.append(f"threads left running: {', '.join(sorted(t.name for t in started))}")
+    if not leaks:
+        return
+
+    for k in changed_env:
+        if k in environ:
+            os.environ[k] = environ[k]
+        else:
+            del os.environ[k]
+    if changed_globals:
+        _undo_execution_context(saved_globals, handlers[signal.SIGTERM])  # close a leaked client now
+        _restore_globals(saved_globals)
+    if logging_changed:
         root = logging.getLogger()
         root.setLevel(logging_state[0])
         logging.disable(logging_state[1])
         for h in root.handlers:
             if not type(h).__module__.startswith("_pytest") and h not in logging_state[2]:
                 root.removeHandler(h)
-
-    moved = {s: h for s, h in _signals().items() if h != handlers[s]}
-    if moved:
-        leaks.append(f"signal handlers changed: {', '.join(signal.Signals(s).name for s in moved)}")
-        for s in moved:
-            signal.signal(s, handlers[s])
-
-    started = [t for t in _threads() - threads if t.is_alive()]
-    if started:
-        leaks.append(f"threads left running: {', '.join(sorted(t.name for t in started))}")
-
-    if leaks:
-        pytest.fail("the test left process state behind: " + "; ".join(leaks), pytrace=False)
+    for s in moved:
+        signal.signal(s, handlers[s])
+    pytest.fail("the test left process state behind: " + "; ".join(leaks), pytrace=False)
