@@ -140,6 +140,24 @@ def environ_restored() -> Iterator[None]:
         os.environ.update(saved)
 
 
+@pytest.fixture
+def moto_state_reset() -> Iterator[None]:
+    """No SQS queues before and after the test.
+
+    moto's servers in one process share one in-memory state (its backends are module globals), so
+    the queues and messages a local run leaves outlive the server that held them, and the next run
+    with the same queue names finds them (a DLQ already holding a message). ``BackendDict.reset``
+    is what moto's ``POST /moto-api/reset`` runs.
+    """
+    from moto.core.base_backend import BackendDict
+
+    BackendDict.reset()
+    try:
+        yield
+    finally:
+        BackendDict.reset()
+
+
 @pytest.fixture(autouse=True)
 def process_state_unchanged() -> Iterator[None]:
     environ = _environ()

@@ -19,9 +19,9 @@ from gwlocal.lambda_events import sqs_record
 from gwlocal.local.runner import LocalOptions, LocalRun
 from gwlocal.local.sqs import to_lambda_record
 
-# LocalRun.run writes os.environ itself (GRAPHWORKER_DEADLINE_MARGIN_S; the IAM run's test credentials):
-# put the environment back after each test.
-pytestmark = pytest.mark.usefixtures("environ_restored")
+# LocalRun.run writes os.environ itself (GRAPHWORKER_DEADLINE_MARGIN_S; the IAM run's test credentials),
+# and moto's servers in one process share their queues: put both back after each test.
+pytestmark = pytest.mark.usefixtures("environ_restored", "moto_state_reset")
 
 REPORT_KEYS = {"messages_sent", "committed", "failed", "in_dlq", "duplicates_absorbed", "vertices", "edges",
                "gremlin_requests", "latency_ms", "graph_check"}
@@ -107,7 +107,7 @@ def test_fifo_run(tmp_path):
                  for v in e.store.vertices()},
                 {(x.label, x.out_v.id, x.in_v.id) for x in e.store.edges()}))
         sqs = boto3.client("sqs", endpoint_url=sqs_url, region_name="us-east-1", **LOCAL_CREDENTIALS)
-        # By name: moto's servers in one process share their state, so other tests' queues are listed too.
+        # The run's two queues, by name.
         in_queue = {name: sum(int(n) for n in sqs.get_queue_attributes(
             QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"],
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
