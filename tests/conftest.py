@@ -6,6 +6,11 @@ skipped with a message saying how to run them, so the README's test command pass
 machine; with ``GRAPHWORKER_REQUIRE_CHROMIUM=1`` / ``GRAPHWORKER_REQUIRE_SAM=1`` (``.ci/run`` sets
 both after installing the tools) a missing tool is a failure instead, so CI can never quietly
 skip them.
+
+Test order: random by default (pytest-randomly, a test extra), with the seed printed in the header
+and again at the end of the run; ``--randomly-seed=N`` replays an order, ``--order=forward`` /
+``--order=reverse`` run in file order or backwards (both turn the shuffle off), so a test that
+depends on what an earlier test left behind fails in at least one of them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.process_state", "pytester"]  # process_state: every test must leave it as it found it
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRE_CHROMIUM = "GRAPHWORKER_REQUIRE_CHROMIUM"
@@ -50,12 +57,29 @@ class Tool:
 TOOLS = (Tool("chromium", chromium_path, REQUIRE_CHROMIUM, HOW_TO), Tool("sam", sam_path, REQUIRE_SAM, SAM_HOW_TO))
 
 
+ORDERS = ("random", "forward", "reverse")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--order", choices=ORDERS, default="random",
+                     help="test order: random (pytest-randomly, the default; the seed is printed), forward "
+                          "(collection order) or reverse (collection order backwards)")
+
+
+def _randomly_active(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("randomly") and bool(config.getoption("randomly_reorganize"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("order") != "random" and config.pluginmanager.hasplugin("randomly"):
+        config.option.randomly_reorganize = False  # forward/reverse: keep collection order, do not shuffle
     config.addinivalue_line("markers", "chromium: needs headless Chromium (Debian's chromium package)")
     config.addinivalue_line("markers", "sam: needs the AWS SAM CLI (PyPI aws-sam-cli)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("order") == "reverse":
+        items.reverse()
     for tool in TOOLS:
         if tool.find() is not None or os.environ.get(tool.require) == "1":
             continue  # present, or required: a missing tool then fails inside the test
@@ -65,7 +89,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+def order_description(config: pytest.Config) -> str:
+    if _randomly_active(config):
+        seed = config.getoption("randomly_seed")
+        return f"random, seed {seed} (replay: pytest --randomly-seed={seed})"
+    return "reverse" if config.getoption("order") == "reverse" else "forward"
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(f"test order: {order_description(terminalreporter.config)}")
     for tool in TOOLS:
         skipped = [r for r in terminalreporter.stats.get("skipped", []) if tool.how_to in str(r.longrepr)]
         if skipped:

@@ -19,7 +19,10 @@ def python_blocks() -> list[str]:
 
 
 @pytest.mark.parametrize("index", range(len(python_blocks())))
-def test_python_examples_run(index):
+def test_python_examples_run(index, execution_context, environ_restored):
+    """Each example runs as a user's script would, in a fresh execution context (the first one goes
+    through the synchronous handler) and with the environment put back afterwards (the first one
+    sets NEPTUNE_ENDPOINT itself, as a script does)."""
     code = python_blocks()[index]
     exec(compile(code, f"README.md[python block {index}]", "exec"), {"__name__": "__readme__"})
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import os
 import random
 import secrets
@@ -116,8 +117,9 @@ class LocalRun:
             def new_context(slot: int) -> ExecutionContext:
                 context = ExecutionContext(slot, self.module, config, telemetry, function_name=f"local-{o.handler}",
                                            timeout_s=o.function_timeout_s, seed=o.seed * 1000 + slot)
-                handler = _log_to(context, log_stream)
-                redirected[id(handler)] = handler
+                redirect = _log_to(context, log_stream)
+                if redirect is not None:
+                    redirected.setdefault(id(redirect[0]), redirect)  # keep the first (original) stream
                 return context
 
             async with LocalQueues(sqs_url, name=f"graphworker-{o.handler}", fifo=o.fifo,
@@ -159,9 +161,6 @@ class LocalRun:
                 check, poison_bodies = await self._graph_check(checker, config, telemetry, messages)
                 open_connections = await _settled_connections(control)
                 stats = await control.stats()
-            for handler in redirected.values():  # the logging handlers outlive the run; give them back stdout
-                if handler is not None:
-                    handler.setStream(sys.stdout)
             provider.force_flush()
             sink.flush()
             report = self._report(esm, sink, stats, dlq_ids, poison_bodies, check, finished,
@@ -185,6 +184,8 @@ class LocalRun:
                 o.report_json.write_text(out.path.joinpath("report.json").read_text())
             return report
         finally:
+            for handler, previous in redirected.values():  # the logging handlers outlive the run
+                handler.stream = previous
             log_stream.close()
             provider.shutdown()
             out.close()
@@ -516,10 +517,16 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(q[49], 2), "p95": round(q[94], 2), "p99": round(q[98], 2)}
 
 
-def _log_to(context: ExecutionContext, stream: Any) -> Any:
-    """Send the handler's Powertools log lines to the run's handler.log instead of the terminal."""
+def _log_to(context: ExecutionContext, stream: Any) -> tuple[Any, Any] | None:
+    """Send the handler's Powertools log lines to the run's handler.log instead of the terminal.
+
+    Returns (handler, the stream it had), to be put back after the run: Powertools keeps one
+    logger per service for the process, so the handler outlives the run.
+    """
     handler = context.worker.logger.registered_handler
-    if hasattr(handler, "setStream"):
-        handler.setStream(stream)
-        return handler
+    if isinstance(handler, logging.StreamHandler):
+        # Swapped without setStream, which flushes the old stream first: in a long-lived process
+        # (a test session) it may be a stream that is already closed.
+        previous, handler.stream = handler.stream, stream
+        return handler, previous
     return None

@@ -113,7 +113,7 @@ class _Files:
     sqs: TextIO
 
 
-def chaos_run(out: Path, *, messages: int = 90, poison: int = 3, contexts: int = 3, batch_size: int = 5,
+def chaos_run(out: Path, *, messages: int = 150, poison: int = 3, contexts: int = 3, batch_size: int = 5,
               seed: int = 11) -> dict[str, Any]:
     """Run the chaos load; write the five files into ``out``; return the report."""
     out.mkdir(parents=True, exist_ok=True)

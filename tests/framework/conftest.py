@@ -65,6 +65,7 @@ async def endpoint() -> AsyncIterator[GremlinEndpoint]:
     ep = GremlinEndpoint(seed=0)
     await ep.start("127.0.0.1", 0)
     yield ep
+    ep.release_holds()  # a test that failed while writes were held must not make stop() wait for them
     await ep.stop()
 
 
@@ -99,29 +100,6 @@ class Discard:
 
     def flush(self) -> None:
         pass
-
-
-@pytest.fixture
-def execution_context() -> Iterator[None]:
-    """A fresh Lambda execution context for tests of the synchronous ``worker.handler``.
-
-    The handler keeps an event loop and a graph client for the process's lifetime (as Lambda
-    keeps them between invocations); this gives the test its own, then closes both and puts
-    back what was there, so no other test sees a client pointing at an endpoint that is gone.
-    """
-    from framework import lifecycle
-    from framework import worker as worker_module
-
-    saved = (worker_module._loop, lifecycle._client, lifecycle._client_loop)
-    worker_module._loop, lifecycle._client, lifecycle._client_loop = None, None, None
-    try:
-        yield
-    finally:
-        loop = worker_module._loop
-        if loop is not None and not loop.is_closed():
-            loop.run_until_complete(lifecycle.close_client())
-            loop.close()
-        worker_module._loop, lifecycle._client, lifecycle._client_loop = saved
 
 
 @pytest.fixture

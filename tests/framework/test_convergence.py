@@ -283,13 +283,17 @@ async def test_a_delete_of_an_earlier_life_is_merely_stale(endpoint, worker, cap
     assert captured.count("LateDeletes", Kind="vertex") == 0
 
 
-async def test_64_bit_integers_round_trip(endpoint, worker):
+async def test_64_bit_integers_round_trip(endpoint, worker, captured):
     values = {"big": 2**40, "max": 2**63 - 1, "min": -(2**63), "small": 7}
     assert await send(worker, [v("a", 2**62, **values)], [{"op": "v", "id": "b", "props": values}]) == set()
     assert props(endpoint, "a") == {**values, VERSION_KEY: 2**62}
     assert props(endpoint, "b") == values
+    # Refused before anything is sent, as an invalid upsert (not a write the database refused).
+    requests = endpoint.stats.requests_total
     failed = await send(worker, [v("c", 1, too_big=2**63)])
     assert failed == {"m0"} and props(endpoint, "c") is None
+    assert endpoint.stats.requests_total == requests
+    assert captured.count("MessagesFailed", Reason="invalid_upsert") == 1
 
 
 async def test_a_batch_older_than_a_delete_lands_only_its_newer_writes(endpoint, worker):

@@ -50,7 +50,7 @@ def test_sigterm_closes_the_connection_cleanly_then_terminates():
         assert connections["client_closes"] == 1 and connections["client_resets"] == 0
 
 
-async def test_one_client_per_execution_context(monkeypatch):
+async def test_one_client_per_execution_context(execution_context, monkeypatch):
     monkeypatch.setenv("NEPTUNE_ENDPOINT", "ws://127.0.0.1:1/gremlin")
     first = lifecycle.get_client()
     assert lifecycle.get_client() is first
@@ -61,7 +61,7 @@ async def test_one_client_per_execution_context(monkeypatch):
     await lifecycle.close_client()
 
 
-async def test_config_errors_surface_at_first_use(monkeypatch):
+async def test_config_errors_surface_at_first_use(execution_context, monkeypatch):
     from framework.errors import ConfigError
 
     monkeypatch.delenv("NEPTUNE_ENDPOINT", raising=False)
@@ -79,7 +79,7 @@ def test_deadline_from_a_lambda_context():
     assert before + 7.5 <= deadline <= time.monotonic() + 7.5
 
 
-async def test_explicit_config_is_used_on_first_call(monkeypatch):
+async def test_explicit_config_is_used_on_first_call(execution_context, monkeypatch):
     monkeypatch.delenv("NEPTUNE_ENDPOINT", raising=False)
     client = lifecycle.get_client(GraphConfig.from_env({"NEPTUNE_ENDPOINT": "explicit"}))
     assert client.config.endpoint.host == "explicit"

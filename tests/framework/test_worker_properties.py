@@ -1,5 +1,5 @@
 """Property: whatever the batch and whatever fails, a message is reported succeeded exactly when
-every upsert it asked for was committed.
+every upsert it asked for was committed, with the values the batch asked for.
 
 Random batches mix good messages, poison messages, label conflicts between messages, edges to
 vertices that never arrive, and duplicate elements; the endpoint adds injected conflicts and
@@ -62,12 +62,30 @@ def to_upserts(ops: list[Any]) -> list[Vertex | Edge]:
     return out
 
 
-def committed(store: Any, upsert: Vertex | Edge) -> bool:
+def final_vertices(batch: list[Any]) -> dict[str, tuple[str, int]]:
+    """The label and ``n`` each vertex should end with: the batch's messages are coalesced and later
+    ones win property keys, except messages refused before writing (poison, or contradicting an
+    earlier message about what a vertex is)."""
+    final: dict[str, tuple[str, int]] = {}
+    for i, ops in enumerate(batch):
+        if ops == "poison" or _contradicts_earlier(batch, i):
+            continue
+        for op in ops:
+            if op[0] == "v":
+                final[op[1]] = (op[2], op[3])
+    return final
+
+
+def committed(store: Any, upsert: Vertex | Edge, final: dict[str, tuple[str, int]]) -> bool:
+    """The graph holds ``upsert`` with the values the batch asked for (not merely an element of that id)."""
     if isinstance(upsert, Vertex):
         vertex = store.vertex(upsert.id)
-        return vertex is not None and vertex.label == upsert.label
+        label, n = final.get(upsert.id, (None, None))
+        return (vertex is not None and vertex.label == upsert.label == label
+                and [vp.value for vp in vertex.properties.get("n", [])] == [n])
     edge = store.edge(edge_id(upsert.label, upsert.from_id, upsert.to_id))
-    return edge is not None
+    return edge is not None and (edge.label, edge.out_v.id, edge.in_v.id) == (upsert.label, upsert.from_id,
+                                                                              upsert.to_id)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -100,12 +118,13 @@ def test_reported_outcome_matches_what_was_committed(endpoint_thread, batch, fau
     response = asyncio.run(run())
     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
     store = ep.endpoint.store
+    final = final_vertices(batch)
     for i, ops in enumerate(batch):
         message_id = f"m{i}"
         if ops == "poison":
             assert message_id in failed
             continue
-        all_committed = all(committed(store, u) for u in to_upserts(ops))
+        all_committed = all(committed(store, u, final) for u in to_upserts(ops))
         if message_id in failed:
             # Failed messages are exactly those with something not committed as asked, or that were
             # refused before writing because they contradict an earlier message of the batch.

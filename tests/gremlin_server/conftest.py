@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from gremlin_python.driver.aiohttp.transport import AiohttpTransport
 from gremlin_python.driver.client import Client
 from gremlin_python.driver.driver_remote_connection import DriverRemoteConnection
 from gremlin_python.process.anonymous_traversal import traversal
@@ -33,31 +34,51 @@ def ep(_endpoint_thread: EndpointThread) -> Iterator[EndpointThread]:
 
 
 class Remotes:
-    """Opens gremlinpython connections and closes them all at the end of the test."""
+    """Opens gremlinpython connections and closes them all, with every transport, at the end of the test.
+
+    Why the transports too: gremlinpython's ``Connection.close`` skips a connection whose handshake
+    failed (it never became "inited"), and ``Client.close`` only closes the connections back in its
+    pool, so a refused handshake (403, wrong signature) leaves an ``AiohttpTransport`` with an open
+    ``ClientSession`` and its own event loop. Its ``__del__`` then tries to close them whenever the
+    garbage collector runs, often inside a later test's running loop, where it cannot ("coroutine
+    'AiohttpTransport.close.<locals>.async_close' was never awaited"). Every transport is made
+    through :meth:`transport` and closed here, so nothing is left for ``__del__``.
+    """
 
     def __init__(self, ep: EndpointThread) -> None:
         self.ep = ep
         self._open: list[Any] = []
+        self._transports: list[AiohttpTransport] = []
+
+    def transport(self, **kwargs: Any) -> Any:
+        """A zero-argument gremlinpython transport factory whose transports this object closes."""
+        kwargs.setdefault("max_content_length", 10 * 1024 * 1024)  # gremlinpython's own default
+
+        def make() -> AiohttpTransport:
+            made = AiohttpTransport(**kwargs)
+            self._transports.append(made)
+            return made
+        return make
 
     def g(self, serializer: str = "graphbinary-v1", **kwargs: Any) -> Any:
         kwargs.setdefault("pool_size", 1)  # Neptune + Lambda guidance: one connection
         conn = DriverRemoteConnection(self.ep.url, "g", message_serializer=SERIALIZERS[serializer](),
-                                      **kwargs)
+                                      transport_factory=self.transport(), **kwargs)
         self._open.append(conn)
         return traversal().with_remote(conn)
 
     def client(self, serializer: str = "graphbinary-v1", **kwargs: Any) -> Client:
         kwargs.setdefault("pool_size", 1)
-        client = Client(self.ep.url, "g", message_serializer=SERIALIZERS[serializer](), **kwargs)
+        client = Client(self.ep.url, "g", message_serializer=SERIALIZERS[serializer](),
+                        transport_factory=self.transport(), **kwargs)
         self._open.append(client)
         return client
 
     def close(self) -> None:
         for c in self._open:
-            try:
-                c.close()
-            except Exception:  # a connection the endpoint already dropped
-                pass
+            c.close()
+        for t in self._transports:
+            t.close()  # a no-op for those the client closed (their loop is closed)
 
 
 @pytest.fixture

@@ -17,15 +17,12 @@ def ep():
 
 
 @pytest.fixture
-def env(ep, monkeypatch):
+def env(ep, execution_context, monkeypatch):
+    """The module's endpoint, emptied, in a fresh execution context (closed after the test)."""
     ep.call(lambda e: e.reset())
     monkeypatch.setenv("NEPTUNE_ENDPOINT", f"ws://127.0.0.1:{ep.port}/gremlin")
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
-    yield ep
-    from framework import lifecycle, worker
-
-    if worker._loop is not None and not worker._loop.is_closed():
-        worker._loop.run_until_complete(lifecycle.close_client())
+    return ep
 
 
 def test_identity_handler_links_users_through_shared_identifiers(env):
