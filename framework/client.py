@@ -67,6 +67,16 @@ def is_pushback(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionLost) and (exc.cause in PUSHBACK_CAUSES or exc.status == 429)
 
 
+HEAVY_CODES = frozenset({"TimeLimitExceededException", "MemoryLimitExceededException"})
+
+
+def is_heavy(exc: BaseException) -> bool:
+    """Pushback that says the request itself was too much (as opposed to too many requests)."""
+    if isinstance(exc, ThrottledError):
+        return exc.code in HEAVY_CODES
+    return isinstance(exc, ConnectionLost) and exc.cause == "timeout"
+
+
 def database_failure(exc: BaseException) -> bool:
     """A request that failed for good because of the database's state (what the breaker counts).
 
@@ -281,7 +291,7 @@ class GraphClient:
                 metrics.add(m.GREMLIN_REQUEST_LATENCY, (time.perf_counter() - started) * 1000, Outcome="error")
                 self._count_response_error(exc)
                 if is_pushback(exc):
-                    self.limits.on_pushback()
+                    self.limits.on_pushback(heavy=is_heavy(exc))
                 span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
                 span.set_attribute("error.type", exc.code or type(exc).__name__)
                 if isinstance(exc, ReconnectError):

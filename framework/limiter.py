@@ -18,9 +18,11 @@ concurrency filter, kept simple because one Lambda execution context sees few re
   every ``GROW_EVERY`` such answers grow the request size by 25%, up to Neptune's guidance (about
   200 records and at most 1,500 Gremlin steps per request).
 - **Multiplicative decrease.** Latency above ``TOLERANCE`` x the floor (a queue is building)
-  cuts the limit by 10%; pushback (``ThrottlingException``, ``TimeLimitExceeded``,
-  ``MemoryLimitExceeded``, a connection-limit refusal, a request timeout) halves both the limit
-  and the request size.
+  cuts the limit by 10%; pushback halves it: a full queue (``ThrottlingException``, a
+  connection-limit refusal) the limit only (smaller requests would be more requests), a request
+  that was too much (``TimeLimitExceeded``, ``MemoryLimitExceeded``, a request timeout) the
+  request size too. The size starts at Neptune's guidance (about 200 records) and grows back by
+  25% every ``GROW_EVERY`` good answers.
 - **Conflicts are not overload.** ``ConcurrentModificationException`` means writers contend for
   the same elements; it leaves the limits alone (the batch writer keeps conflicting elements
   apart instead, see :mod:`framework.request_planner`).
@@ -59,7 +61,8 @@ class AdaptiveLimit:
     def __init__(self, settings: LimitSettings | None = None) -> None:
         self.settings = s = settings or LimitSettings()
         self._limit = float(s.initial_in_flight if s.adaptive else s.max_in_flight)
-        self.records = s.max_records if not s.adaptive else max(s.min_records, s.max_records // 2)
+        self.records = s.max_records
+        """Starts at Neptune's guidance (about 200 records), the recommended starting point."""
         self.in_flight = 0
         self.peak_in_flight = 0
         self._floor: float | None = None
@@ -123,13 +126,20 @@ class AdaptiveLimit:
             self._limit = max(1.0, self._limit * 0.9)
             self._good = 0
 
-    def on_pushback(self) -> None:
-        """The database pushed back (throttled, over a limit, timed out): halve everything."""
+    def on_pushback(self, *, heavy: bool = False) -> None:
+        """The database pushed back: halve the in-flight limit.
+
+        ``heavy``: the request itself was too much (``TimeLimitExceeded``, ``MemoryLimitExceeded``,
+        a request timeout): halve the request size too. A full queue (``ThrottlingException``, a
+        connection-limit refusal) is about how many requests arrive, not how big they are: smaller
+        requests would only mean more of them.
+        """
         self.pushbacks += 1
         if not self.settings.adaptive:
             return
         self._limit = max(1.0, self._limit * 0.5)
-        self.records = max(self.settings.min_records, self.records // 2)
+        if heavy:
+            self.records = max(self.settings.min_records, self.records // 2)
         self._good = 0
 
     def _track_floor(self, value: float) -> None:

@@ -10,8 +10,8 @@ which should reach the DLQ promptly) gets its own visibility timeout, exponentia
 
     delay(n) = min(max_s, base_s * 4 ** (n - 1)) * uniform(0.75, 1.0)
 
-set with SQS ``ChangeMessageVisibilityBatch`` (the function's role allows exactly that on its own
-queue). With the template's defaults (60 s base, 3,600 s cap, ``maxReceiveCount`` 5) the four
+set with SQS ``ChangeMessageVisibilityBatch`` on the queue whose URL ``GetQueueUrl`` gives (the
+function's role allows exactly those, on its own queue). With the template's defaults (60 s base, 3,600 s cap, ``maxReceiveCount`` 5) the four
 delays before the fifth receive add up to at least 0.75 x (60 + 240 + 960 + 3,600) s = 61 minutes:
 an outage that long sends no valid message to the DLQ.
 
@@ -75,6 +75,7 @@ class RedeliveryBackoff:
         self.max_s = max(max_s, base_s)
         self._rng = rng or random.Random()
         self._clients: dict[str, Any] = {}
+        self._urls: dict[QueueRef, str] = {}
         self._stack: AsyncExitStack | None = None
 
     def delay_for(self, receive_count: int | None) -> int:
@@ -94,6 +95,7 @@ class RedeliveryBackoff:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or None
         for queue, pending in by_queue.items():
             client = await self._client(queue.region, endpoint)
+            url = await self._queue_url(client, queue, endpoint)
             for start in range(0, len(pending), 10):
                 chunk = pending[start:start + 10]
                 entries = []
@@ -102,12 +104,24 @@ class RedeliveryBackoff:
                     metrics.add(m.REDELIVERY_DELAYS, delay)
                     entries.append({"Id": str(i), "ReceiptHandle": record.receipt_handle, "VisibilityTimeout": delay})
                 try:
-                    answer = await client.change_message_visibility_batch(QueueUrl=queue.url(endpoint), Entries=entries)
+                    answer = await client.change_message_visibility_batch(QueueUrl=url, Entries=entries)
                 except Exception:  # any SDK failure: the message reappears after the queue's timeout
                     metrics.add(m.REDELIVERY_ERRORS, len(entries))
                     continue
                 if answer.get("Failed"):
                     metrics.add(m.REDELIVERY_ERRORS, len(answer["Failed"]))
+
+    async def _queue_url(self, client: Any, queue: QueueRef, endpoint: str | None) -> str:
+        """The queue's URL, asked once per queue (SQS's GetQueueUrl); the conventional form if that fails."""
+        url = self._urls.get(queue)
+        if url is None:
+            try:
+                answer = await client.get_queue_url(QueueName=queue.name, QueueOwnerAWSAccountId=queue.account)
+                url = str(answer["QueueUrl"])
+            except Exception:  # no permission or an old stand-in: the documented URL form
+                url = queue.url(endpoint)
+            self._urls[queue] = url
+        return url
 
     async def _client(self, region: str, endpoint: str | None) -> Any:
         client = self._clients.get(region)

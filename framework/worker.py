@@ -144,6 +144,11 @@ class GraphWorker:
                                                 metrics=MetricsSink(service=self.service))
         return self._default_telemetry
 
+    async def aclose(self) -> None:
+        """Release what the worker opened besides the graph client (the redelivery backoff's SQS client)."""
+        if self._redelivery is not None:
+            await self._redelivery.close()
+
     # ------------------------------------------------------------------ registration
     def upserts(self, model: type[BaseModel] | None = None) -> Callable[[Mapper], Mapper]:
         """Register the function mapping one message to its upserts (sync or async, may be a generator).

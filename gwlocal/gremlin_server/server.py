@@ -186,6 +186,10 @@ class GremlinEndpoint:
     # ------------------------------------------------------------------ WebSocket
     async def _handle_gremlin(self, request: web.Request) -> web.StreamResponse:
         settings = self.settings
+        if not settings.accept_connections:
+            self.stats.connections_refused += 1
+            return web.Response(status=503, text="Service Unavailable: the instance is not accepting connections",
+                                content_type="text/plain")
         if len(self._connections) >= settings.max_connections:
             self.stats.connections_refused += 1
             return _neptune_http_error(

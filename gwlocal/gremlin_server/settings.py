@@ -79,6 +79,8 @@ class EndpointSettings:
     workers: int = 8
     queue_limit: int = 8192
     max_connections: int = 1000
+    accept_connections: bool = True
+    """False plays an instance that is down (rebooting, failing over): handshakes get HTTP 503."""
     idle_timeout_s: float = 1200.0
     query_timeout_ms: int = 120_000
     batch_size: int = 64

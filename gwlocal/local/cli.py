@@ -16,6 +16,10 @@ from .options import LocalOptions
 from .sqs_servers import SQS_SERVERS
 
 SOAK_MESSAGES = 50_000
+SOAK_RSS_GROWTH_PCT = 10.0
+SCENARIO_MESSAGES = 1200
+SCENARIO_RATE = 40.0
+"""A scenario's default load: 30 s of sending, longer than the scenario's default 5 + 20 s."""
 SOAK_MAX_DURATION_S = 900.0
 SOAK_WAVES = 10
 """A soak's load comes in waves with lulls between them longer than --chaos's idle timeout, so
@@ -70,6 +74,17 @@ def register(sub: Any) -> None:
     p.add_argument("--max-invocations", type=int, default=d.max_invocations,
                    help="recycle an execution context after this many invocations (0: never)")
     p.add_argument("--fifo", action="store_true", help="use a FIFO queue (message groups keep their order)")
+    p.add_argument("--scenario", choices=("overload", "outage"),
+                   help="make the database push back mid-run: overload (capacity drops: 1 worker, a queue of 4 "
+                        "beyond which requests are throttled, latency rising 10 -> 60 ms) or outage (every request "
+                        "throttled, or --outage-mode down); GREEN only with no valid message in the DLQ. Defaults "
+                        "to 1,200 messages at 40/s so the load outlasts the scenario")
+    p.add_argument("--scenario-start-s", type=float, default=d.scenario_start_s,
+                   help="seconds after the start when the scenario begins (default 5)")
+    p.add_argument("--scenario-duration-s", type=float, default=d.scenario_duration_s,
+                   help="how long the overload or outage lasts (default 20; try 60)")
+    p.add_argument("--outage-mode", choices=("throttle", "down"), default=d.outage_mode,
+                   help="outage: throttle every request, or down: close connections and refuse new ones (HTTP 503)")
     p.add_argument("--out-of-order", action="store_true",
                    help="send histories: several versions of the same elements (identity: users observed six "
                         "times with new names, emails unlinked and relinked; transactions: posted, settled or "
@@ -102,9 +117,10 @@ def register(sub: Any) -> None:
                                           "starting one")
     p.add_argument("--max-duration-s", type=float, default=d.max_duration_s,
                    help="give up (and report not finished) after this long")
-    p.add_argument("--max-rss-growth-pct", type=float, default=d.max_rss_growth_pct,
+    p.add_argument("--max-rss-growth-pct", type=float, default=None,
                    help="RED when the handler process's memory grows more than this from the first to the last "
-                        "tenth of the run")
+                        f"tenth of the run (default: {SOAK_RSS_GROWTH_PCT:g} with --soak, no limit otherwise: a short "
+                        "run's growth is warm-up, not a leak)")
     p.add_argument("--no-progress", action="store_true", help="do not print the progress line")
     p.add_argument("--no-dashboard", action="store_true",
                    help="do not draw the local dashboard (HTML + PNGs in OUTPUT/dashboard) at the end")
@@ -116,6 +132,8 @@ def register(sub: Any) -> None:
 def options_from_args(args: argparse.Namespace) -> LocalOptions:
     d = LocalOptions()
     rate, concurrency = getattr(args, "rate", None), getattr(args, "concurrency", None)
+    if args.soak is not None and args.max_rss_growth_pct is None:
+        args.max_rss_growth_pct = SOAK_RSS_GROWTH_PCT
     if args.soak is not None:
         if args.soak < 1:
             raise SystemExit("graphworker local: --soak takes a number of messages >= 1")
@@ -123,6 +141,11 @@ def options_from_args(args: argparse.Namespace) -> LocalOptions:
         rate = 0.0 if rate is None else rate
         concurrency = SOAK_CONCURRENCY if concurrency is None else concurrency
         args.max_duration_s = max(args.max_duration_s, SOAK_MAX_DURATION_S)
+    if args.scenario is not None:  # a load that outlasts the scenario, unless said otherwise
+        if args.messages == d.messages:
+            args.messages = SCENARIO_MESSAGES
+        rate = SCENARIO_RATE if rate is None else rate
+        args.max_duration_s = max(args.max_duration_s, args.scenario_start_s + args.scenario_duration_s + 120)
     waves, lull_s = (SOAK_WAVES, CHAOS_IDLE_TIMEOUT_S + 0.5) if args.soak is not None else (1, 0.0)
     args.rate = d.rate if rate is None else rate
     args.concurrency = d.concurrency if concurrency is None else concurrency
@@ -133,7 +156,9 @@ def options_from_args(args: argparse.Namespace) -> LocalOptions:
         function_timeout_s=args.function_timeout_s, deadline_margin_s=args.deadline_margin_s,
         visibility_timeout_s=args.visibility_timeout_s, max_receive_count=args.max_receive_count,
         idle_recycle_s=args.idle_recycle_s, max_invocations=args.max_invocations, fifo=args.fifo,
-        out_of_order=args.out_of_order, sqs=args.sqs,
+        out_of_order=args.out_of_order, sqs=args.sqs, scenario=args.scenario,
+        scenario_start_s=args.scenario_start_s, scenario_duration_s=args.scenario_duration_s,
+        outage_mode=args.outage_mode,
         chaos=args.chaos, iam=args.iam, output=args.output, report_json=args.report_json, seed=args.seed,
         gremlin_endpoint=args.gremlin_endpoint, sqs_endpoint=args.sqs_endpoint,
         max_duration_s=args.max_duration_s, max_rss_growth_pct=args.max_rss_growth_pct, waves=waves, lull_s=lull_s,

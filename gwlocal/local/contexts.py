@@ -92,3 +92,4 @@ class ExecutionContext:
 
     async def close(self) -> None:
         await self.client.close()
+        await self.worker.aclose()

@@ -25,6 +25,11 @@ class LocalOptions:
     max_invocations: int = 50
     fifo: bool = False
     out_of_order: bool = False
+    scenario: str | None = None
+    """``overload`` or ``outage``: the endpoint pushes back mid-run (see gwlocal/local/scenarios.py)."""
+    scenario_start_s: float = 5.0
+    scenario_duration_s: float = 20.0
+    outage_mode: str = "throttle"
     """Send histories (several versions of the same elements), shuffled: convergence is checked."""
     sqs: str = "fauxqs"
     chaos: bool = False
@@ -35,7 +40,10 @@ class LocalOptions:
     gremlin_endpoint: str | None = None
     sqs_endpoint: str | None = None
     max_duration_s: float = 120.0
-    max_rss_growth_pct: float = 10.0
+    max_rss_growth_pct: float | None = None
+    """RED when the handler's memory grows more than this between the first and last tenth of the
+    run; set by --soak (10), where the run is long enough for growth to mean a leak rather than
+    warm-up (lazy imports, connections, caches)."""
     waves: int = 1
     """Send the load in this many waves, each once the queue is drained, after ``lull_s`` (soak)."""
     lull_s: float = 0.0

@@ -13,6 +13,7 @@ File contract (the local dashboard reads exactly these):
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -65,17 +66,30 @@ class CountingMetricsSink(MetricsSink):
     keeping all of them would grow with the run and blur the soak's memory figures.
     """
 
-    def __init__(self, stream: TextIO, *, keep_values: Collection[str] = (), **kwargs: Any) -> None:
+    def __init__(self, stream: TextIO, *, keep_values: Collection[str] = (), keep_series: Collection[str] = (),
+                 **kwargs: Any) -> None:
         super().__init__(stream=stream, **kwargs)
         self.totals: defaultdict[str, float] = defaultdict(float)
+        self.counts: defaultdict[str, int] = defaultdict(int)
+        """Data points per metric (how many delays were set, not their sum)."""
+        self.by_dimension: defaultdict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
+        """(metric, its dimensions) -> total: breaker transitions by State and the like."""
         self.keep_values = frozenset(keep_values)
+        self.keep_series = frozenset(keep_series)
         self.values: dict[str, list[float]] = {}
+        self.series: dict[str, list[tuple[float, float]]] = {}
+        """(time.time(), value) for the metrics in ``keep_series`` (the adaptive limit over time)."""
 
     def add(self, metric: MetricDef, value: float, **dimensions: str) -> None:
         super().add(metric, value, **dimensions)
         self.totals[metric.name] += value
+        self.counts[metric.name] += 1
+        if dimensions:
+            self.by_dimension[(metric.name, tuple(sorted(dimensions.items())))] += value
         if metric.name in self.keep_values:
             self.values.setdefault(metric.name, []).append(float(value))
+        if metric.name in self.keep_series:
+            self.series.setdefault(metric.name, []).append((time.time(), float(value)))
 
 
 class OutputDir:

@@ -16,6 +16,7 @@ memory is what the soak figures measure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -47,6 +48,7 @@ from .loadgen import HANDLERS, Message, from_file, generate, generate_out_of_ord
 from .options import LocalOptions
 from .outputs import CountingMetricsSink, JsonlSpanExporter, OutputDir
 from .processes import ChildServer, cpu_seconds, rss_bytes
+from .scenarios import LOCAL_REDELIVERY, ScenarioLog, run_scenario
 from .sqs import SQS_BATCH_MAX, LocalQueues, Outgoing
 from .sqs_servers import sqs_server
 
@@ -76,10 +78,46 @@ class LocalRun:
         self.throughput: list[tuple[float, int]] = []
         """(seconds since the first send, messages committed so far), once a second."""
         self.max_message_age_s = 0.0
+        self.scenario_log = ScenarioLog(options.scenario or "", options.outage_mode if options.scenario == "outage"
+                                        else None)
 
     async def run(self) -> dict[str, Any]:
         with _environment(self._run_environment()):
             return await self._run()
+
+    def _backpressure(self, sink: CountingMetricsSink, stats: dict[str, Any]) -> dict[str, Any]:
+        """What the database pushed back with, and how the framework yielded (report keys)."""
+        attempts, ok = int(stats.get("requests_total", 0)), int(stats.get("requests_ok", 0))
+        first = self.ledger.first_send_at if self.ledger.committed else time.time()
+        limits = {}
+        for name, key in (("InFlightLimit", "in_flight_limit"), ("RequestSizeLimit", "request_size_limit")):
+            points = sink.series.get(name, [])
+            values = [v for _, v in points]
+            limits[key] = {"min": min(values, default=None), "max": max(values, default=None),
+                           "final": values[-1] if values else None,
+                           "over_time": _per_second(points, first)}
+        breaker = {dict(dims).get("State", ""): int(total) for (name, dims), total in sink.by_dimension.items()
+                   if name == "CircuitBreakerTransitions"}
+        failed_by_reason = {dict(dims).get("Reason", ""): int(total) for (name, dims), total
+                            in sink.by_dimension.items() if name == "MessagesFailed"}
+        return {
+            "scenario": self.scenario_log.as_dict() if self.o.scenario else None,
+            "retry_amplification": round(attempts / ok, 3) if ok else None,
+            **limits,
+            "breaker_transitions": breaker,
+            "redelivery_delays": sink.counts.get("RedeliveryDelay", 0),
+            "failed_by_reason": failed_by_reason,
+        }
+
+    def _redelivery_environment(self, sqs_url: str) -> dict[str, str]:
+        env = {"GRAPHWORKER_REDELIVERY_BACKOFF": os.environ.get("GRAPHWORKER_REDELIVERY_BACKOFF", "true"),
+               "AWS_ENDPOINT_URL_SQS": sqs_url, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+               "AWS_EC2_METADATA_DISABLED": "true"}
+        for var, value in LOCAL_REDELIVERY.items():
+            env[var] = os.environ.get(var, value)
+        if not self.o.iam:  # the local SQS takes any credentials; never the machine's own
+            env |= {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+        return env
 
     def _run_environment(self) -> dict[str, str]:
         """Environment the handlers see during the run (restored afterwards)."""
@@ -101,13 +139,18 @@ class LocalRun:
         checker = find_worker(fresh_module(self.module))  # maps bodies for the graph check too
         service = checker.service or o.handler
         sink = CountingMetricsSink(out.emf, namespace="graphworker", service=service,
-                                   keep_values=("SigV4SigningTime",))
+                                   keep_values=("SigV4SigningTime",),
+                                   keep_series=("InFlightLimit", "RequestSizeLimit"))
         telemetry = Telemetry(tracer=provider.get_tracer("graphworker"), metrics=sink)
         servers: list[ChildServer] = []
         log_stream = (o.output / "handler.log").open("w")
         redirected: dict[int, Any] = {}
+        scoped = contextlib.ExitStack()
         try:
             gremlin_url, sqs_url = await self._start_servers(servers)
+            # Failed-for-back-pressure messages get their redelivery delay from the handler, through
+            # this run's SQS (as in Lambda, through the SDK), scaled to the local visibility timeout.
+            scoped.enter_context(_environment(self._redelivery_environment(sqs_url)))
             control = AsyncControlClient(gremlin_url.replace("ws://", "http://").replace("/gremlin", ""))
             config = GraphConfig.from_env(None, endpoint=gremlin_url, tls=False, use_iam=o.iam,
                                           region=os.environ.get("AWS_REGION", "us-east-1"))
@@ -146,6 +189,10 @@ class LocalRun:
                               asyncio.create_task(self._sample_rss())]
                     if o.chaos:
                         tasks.append(asyncio.create_task(self._chaos(control)))
+                    if o.scenario is not None:
+                        tasks.append(asyncio.create_task(run_scenario(
+                            o.scenario, control, start_s=o.scenario_start_s, duration_s=o.scenario_duration_s,
+                            mode=o.outage_mode, run_started=started, log=self.scenario_log)))
                     finished = await self._wait_until_settled(esm, queues, tasks, started)
                     pipeline_s = time.monotonic() - pipeline_started
                     cpu_spent = {k: v - cpu_before[k] for k, v in self._cpu_seconds(servers).items()}
@@ -184,6 +231,7 @@ class LocalRun:
                 o.report_json.write_text(out.path.joinpath("report.json").read_text())
             return report
         finally:
+            scoped.close()
             for handler, previous in redirected.values():  # the logging handlers outlive the run
                 handler.stream = previous
             log_stream.close()
@@ -435,8 +483,10 @@ class LocalRun:
             "duration_s": round(duration_s, 2),
             "graph_check": check,
         }
+        report.update(self._backpressure(sink, stats))
+        limit = self.o.max_rss_growth_pct
         report["ok"] = bool(finished and not lost and check["ok"] and poison <= dlq and not valid_in_dlq
-                            and report["handler_rss_mb"]["growth_pct"] < self.o.max_rss_growth_pct)
+                            and (limit is None or report["handler_rss_mb"]["growth_pct"] < limit))
         return report
 
     def _rss_figures(self) -> dict[str, float]:
@@ -491,6 +541,14 @@ def _throughput_by_tenth(samples: list[tuple[float, int]], span_s: float) -> lis
         return float(counts[-1])
 
     return [round((committed_at((k + 1) * tenth) - committed_at(k * tenth)) / tenth, 1) for k in range(10)]
+
+
+def _per_second(points: list[tuple[float, float]], first: float) -> list[list[float]]:
+    """The last value in each second since ``first``: [seconds, value] pairs (the limit over time)."""
+    out: dict[int, float] = {}
+    for t, value in points:
+        out[max(int(t - first), 0)] = value
+    return [[second, value] for second, value in sorted(out.items())]
 
 
 @contextmanager

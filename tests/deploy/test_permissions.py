@@ -26,9 +26,10 @@ def minimum(fn: FunctionDeployment) -> set[tuple[frozenset[str], str]]:
     stem = fn.logical_id.removesuffix("Function")
     return {
         # The event source (receive, delete; GetQueueAttributes is checked when Lambda creates the
-        # mapping) and per-message redelivery delays (ChangeMessageVisibility[Batch]), own queue only.
+        # mapping) and per-message redelivery delays (GetQueueUrl once, then
+        # ChangeMessageVisibility[Batch]), own queue only.
         (frozenset({"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                    "sqs:GetQueueAttributes"}), json.dumps({"Fn::GetAtt": [fn.queue, "Arn"]})),
+                    "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}), json.dumps({"Fn::GetAtt": [fn.queue, "Arn"]})),
         # Its own log group (declared in the template, so no CreateLogGroup).
         (frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
          json.dumps({"Fn::GetAtt": [f"{stem}LogGroup", "Arn"]})),

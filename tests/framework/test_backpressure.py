@@ -28,17 +28,22 @@ g = traversal().with_graph(Graph())
 # ---------------------------------------------------------------------------- the adaptive limit
 async def test_limit_grows_near_the_floor_and_halves_on_pushback():
     limit = AdaptiveLimit(LimitSettings(max_in_flight=8, initial_in_flight=2, max_records=200, min_records=20))
-    assert (limit.limit, limit.records) == (2, 100)
+    assert (limit.limit, limit.records) == (2, 200)  # the size starts at Neptune's guidance
     for _ in range(40):
         limit.on_success(0.010, 50)
-    assert limit.limit == 8 and limit.records == 200  # grew to the caps
-    limit.on_pushback()
-    assert (limit.limit, limit.records) == (4, 100)
+    assert limit.limit == 8 and limit.records == 200  # the limit grew to its cap
+    limit.on_pushback()  # a full queue: fewer requests, not smaller ones
+    assert (limit.limit, limit.records) == (4, 200)
+    limit.on_pushback(heavy=True)  # a request that was too much: smaller ones too
+    assert (limit.limit, limit.records) == (2, 100)
     limit.on_success(0.050, 50)  # five times the floor: a queue is building
-    assert limit.limit == 3  # 4 * 0.9, rounded down
+    assert limit.limit == 1  # 2 * 0.9, rounded down
     for _ in range(5):
-        limit.on_pushback()
+        limit.on_pushback(heavy=True)
     assert (limit.limit, limit.records) == (1, 20)  # never below one request and the minimum size
+    for _ in range(8):
+        limit.on_success(0.010, 20)
+    assert limit.records == 26  # grows back by 25% every 8 answers near the floor
 
 
 async def test_limit_is_fixed_when_not_adaptive():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .test_local_run import run
 
 
@@ -31,3 +33,28 @@ def test_a_worker_reporting_failed_writes_as_committed_fails_the_run(tmp_path):
     check = report["graph_check"]
     assert not check["ok"] and check["missing"] == 6  # ...but six edges to "ghost" were never written
     assert all(sample[3] == f"a{sample[3][1:]}" for sample in check["missing_sample"])
+
+
+@pytest.mark.parametrize("mode", ["throttle", "down"])
+def test_an_outage_sends_no_valid_message_to_the_dlq(tmp_path, mode):
+    # Local defaults otherwise (visibility 2 s, maxReceiveCount 5): the redelivery backoff, not a
+    # longer timeout, keeps the valid messages out of the DLQ while the database is away.
+    report = run(tmp_path, scenario="outage", outage_mode=mode, scenario_start_s=1.0, scenario_duration_s=6.0,
+                 messages=200, rate=50, seed=2, dashboard=False, visibility_timeout_s=2, max_receive_count=5)
+    assert report["ok"], report
+    assert report["valid_in_dlq"] == 0 and report["lost"] == 0 and report["poison_in_dlq"] == report["poison_sent"]
+    assert report["redelivery_delays"] > 0  # the outage did fail messages, and they were delayed
+    reasons = report["failed_by_reason"]
+    assert reasons.get("circuit_open", 0) + reasons.get("database_busy", 0) + reasons.get(
+        "database_unavailable", 0) > 0
+    assert report["breaker_transitions"].get("open", 0) >= 1 and report["breaker_transitions"].get("closed", 0) >= 1
+    assert report["scenario"]["name"] == "outage" and report["scenario"]["ended_s"] is not None
+
+
+def test_an_overload_lowers_the_in_flight_limit_and_loses_nothing(tmp_path):
+    report = run(tmp_path, scenario="overload", scenario_start_s=1.0, scenario_duration_s=6.0, messages=900,
+                 rate=150, seed=3, dashboard=False, visibility_timeout_s=2, max_receive_count=5)
+    assert report["ok"], report
+    limit = report["in_flight_limit"]
+    assert limit["min"] < limit["max"]  # it came down while the database was slow, and back up
+    assert report["retry_amplification"] >= 1.0

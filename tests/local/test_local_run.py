@@ -40,8 +40,11 @@ REPORT_KEYS = {"messages_sent", "committed", "failed", "in_dlq", "duplicates_abs
 def run(tmp_path: Path, **overrides) -> dict:
     overrides.setdefault("dashboard_pngs", False)  # PNGs cost seconds; one test draws them
     overrides.setdefault("rate", 0)
+    overrides.setdefault("visibility_timeout_s", 1)
+    overrides.setdefault("max_receive_count", 2)
+    overrides.setdefault("max_duration_s", 90)
     options = LocalOptions(output=tmp_path / "out", report_json=tmp_path / "report.json", progress=False,
-                           visibility_timeout_s=1, max_receive_count=2, max_duration_s=90, **overrides)
+                           **overrides)
     return __import__("asyncio").run(LocalRun(options).run())
 
 
