@@ -11,9 +11,10 @@ which should reach the DLQ promptly) gets its own visibility timeout, exponentia
     delay(n) = min(max_s, base_s * 4 ** (n - 1)) * uniform(0.75, 1.0)
 
 set with SQS ``ChangeMessageVisibilityBatch`` on the queue whose URL ``GetQueueUrl`` gives (the
-function's role allows exactly those, on its own queue). With the template's defaults (60 s base, 3,600 s cap, ``maxReceiveCount`` 5) the four
-delays before the fifth receive add up to at least 0.75 x (60 + 240 + 960 + 3,600) s = 61 minutes:
-an outage that long sends no valid message to the DLQ.
+function's role allows exactly those, on its own queue). With the template's defaults (60 s base,
+3,600 s cap, ``maxReceiveCount`` 5) the four delays before the fifth receive add up to at least
+0.75 x (60 + 240 + 960 + 3,600) s = 61 minutes: an outage that long sends no valid message to
+the DLQ.
 
 The SQS client (aiobotocore) is imported and created only the first time a delay is needed, so
 a healthy cold start never pays for it. A failed call is counted (``RedeliveryBackoffErrors``)
