@@ -78,7 +78,7 @@ class LocalRun:
         self.throughput: list[tuple[float, int]] = []
         """(seconds since the first send, messages committed so far), once a second."""
         self.max_message_age_s = 0.0
-        self.scenario_log = ScenarioLog(options.scenario or "", options.outage_mode if options.scenario == "outage"
+        self.scenario_log = ScenarioLog(options.scenario, options.outage_mode if options.scenario == "outage"
                                         else None)
 
     async def run(self) -> dict[str, Any]:
@@ -96,12 +96,13 @@ class LocalRun:
             limits[key] = {"min": min(values, default=None), "max": max(values, default=None),
                            "final": values[-1] if values else None,
                            "over_time": _per_second(points, first)}
-        breaker = {dict(dims).get("State", ""): int(total) for (name, dims), total in sink.by_dimension.items()
-                   if name == "CircuitBreakerTransitions"}
+        breaker = {"open": 0, "half_open": 0, "closed": 0}  # every state, so the key set is stable
+        breaker |= {dict(dims).get("State", ""): int(total) for (name, dims), total in sink.by_dimension.items()
+                    if name == "CircuitBreakerTransitions"}
         failed_by_reason = {dict(dims).get("Reason", ""): int(total) for (name, dims), total
                             in sink.by_dimension.items() if name == "MessagesFailed"}
         return {
-            "scenario": self.scenario_log.as_dict() if self.o.scenario else None,
+            "scenario": self.scenario_log.as_dict(),  # name is null without --scenario
             "retry_amplification": round(attempts / ok, 3) if ok else None,
             **limits,
             "breaker_transitions": breaker,

@@ -36,7 +36,7 @@ LOCAL_REDELIVERY = {"GRAPHWORKER_REDELIVERY_BASE_S": "1", "GRAPHWORKER_REDELIVER
 class ScenarioLog:
     """What a scenario did and when (seconds since the run's start), for the report."""
 
-    name: str
+    name: str | None
     mode: str | None
     started_s: float | None = None
     ended_s: float | None = None
