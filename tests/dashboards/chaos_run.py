@@ -5,11 +5,15 @@ pressure. Here the identity example's mapping runs in real ``GraphWorker`` insta
 "execution contexts", each with its own ``GraphClient``) against the local Gremlin endpoint over
 real sockets, with chaos on (injected conflicts, throttles, dropped connections, lock holds on
 a hot device vertex). EMF lines come from the real ``MetricsSink``, spans from a real
-OpenTelemetry provider. Only SQS is simulated, by a tiny in-memory queue with a redrive policy
-(failed messages come back at once; after ``max_receive`` receives they go to the DLQ).
+OpenTelemetry provider. SQS is the local SQS server (fauxqs, in its own process): a work queue
+with a redrive policy to a DLQ (``maxReceiveCount`` 2), received from and deleted over SQS's
+protocol like the local pipeline's event source mapping does. One liberty with time: a message
+the handler reports failed is made visible again at once (ChangeMessageVisibility 0) instead of
+after the queue's visibility timeout, so the run needs no timers; redrive to the DLQ is the
+server's own, on the receive after the last allowed one.
 
 Samples of the endpoint's ``/stats`` and of the queue are taken after every invocation (an
-event) rather than once a second, so the run needs no timers and takes about a second.
+event) rather than once a second, and the run takes a few seconds.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import asyncio
 import json
 import random
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,10 +35,14 @@ from framework.telemetry import MetricsSink, Telemetry
 from framework.worker import GraphWorker
 from framework.worker_config import WorkerConfig
 from gwlocal.gremlin_server.server import GremlinEndpoint
-from gwlocal.lambda_events import LocalLambdaContext, sqs_event, sqs_record
+from gwlocal.lambda_events import LocalLambdaContext
 from gwlocal.local.outputs import JsonlSpanExporter
+from gwlocal.local.sqs import SQS_BATCH_MAX, LocalQueues, Outgoing, to_lambda_record
+from gwlocal.local.sqs_servers import fauxqs_server
 from handlers import identity
 
+MAX_RECEIVE = 2
+"""Receives before the server moves a message to the DLQ: poison needs two invocations."""
 CHAOS = {
     "conflict_rate": 0.15,
     "hold_ms": 2.0,
@@ -45,46 +52,16 @@ CHAOS = {
 
 
 @dataclass
-class _Message:
-    message_id: str
-    body: str
-    sent_ms: int
-    receives: int = 0
+class _Outstanding:
+    """What this run knows of the queue: messages not yet deleted or dead-lettered, by id."""
 
-
-@dataclass
-class MiniQueue:
-    """Just enough SQS: receive up to N, delete the successes, redrive after ``max_receive``."""
-
-    max_receive: int = 2
-    visible: deque[_Message] = field(default_factory=deque)
+    sent_ms: dict[str, int] = field(default_factory=dict)
     in_flight: int = 0
-    dlq: list[_Message] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def send(self, message_id: str, body: str) -> None:
-        self.visible.append(_Message(message_id, body, int(time.time() * 1000)))
-
-    def receive(self, limit: int) -> list[_Message]:
-        batch = [self.visible.popleft() for _ in range(min(limit, len(self.visible)))]
-        for message in batch:
-            message.receives += 1
-        self.in_flight += len(batch)
-        return batch
-
-    def settle(self, batch: list[_Message], failed: set[str]) -> None:
-        self.in_flight -= len(batch)
-        for message in batch:
-            if message.message_id in failed:
-                (self.dlq if message.receives >= self.max_receive else self.visible).append(message)
-        self.changed.set()
-
-    def sample(self) -> dict[str, Any]:
-        now = time.time()
-        oldest = min((m.sent_ms for m in self.visible), default=None)
-        return {"t": now, "queue_visible": len(self.visible), "queue_in_flight": self.in_flight,
-                "dlq_visible": len(self.dlq),
-                "oldest_message_age_s": 0.0 if oldest is None else round(now - oldest / 1000, 3)}
+    def oldest_age_s(self, now: float) -> float:
+        oldest = min(self.sent_ms.values(), default=None)
+        return 0.0 if oldest is None else round(now - oldest / 1000, 3)
 
 
 def _bodies(count: int, poison: int, rng: random.Random) -> list[str]:
@@ -117,15 +94,20 @@ def chaos_run(out: Path, *, messages: int = 150, poison: int = 3, contexts: int 
               seed: int = 11) -> dict[str, Any]:
     """Run the chaos load; write the five files into ``out``; return the report."""
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "metrics.emf.jsonl").open("w") as emf, (out / "spans.jsonl").open("w") as spans, \
-            (out / "endpoint-stats.jsonl").open("w") as endpoint_stats, (out / "sqs-stats.jsonl").open("w") as sqs:
-        report = asyncio.run(_run(_Files(emf, spans, endpoint_stats, sqs), messages=messages, poison=poison,
-                                  contexts=contexts, batch_size=batch_size, seed=seed))
+    server = fauxqs_server(log_path=out / "sqs-server.log")
+    sqs_url = server.start()
+    try:
+        with (out / "metrics.emf.jsonl").open("w") as emf, (out / "spans.jsonl").open("w") as spans, \
+                (out / "endpoint-stats.jsonl").open("w") as endpoint_stats, (out / "sqs-stats.jsonl").open("w") as sqs:
+            report = asyncio.run(_run(_Files(emf, spans, endpoint_stats, sqs), sqs_url, messages=messages,
+                                      poison=poison, contexts=contexts, batch_size=batch_size, seed=seed))
+    finally:
+        server.stop()
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-async def _run(files: _Files, *, messages: int, poison: int, contexts: int, batch_size: int,
+async def _run(files: _Files, sqs_url: str, *, messages: int, poison: int, contexts: int, batch_size: int,
                seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     endpoint = GremlinEndpoint(seed=seed)
@@ -133,62 +115,111 @@ async def _run(files: _Files, *, messages: int, poison: int, contexts: int, batc
     endpoint.apply_settings(CHAOS)
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(JsonlSpanExporter(files.spans)))
-    queue = MiniQueue()
-    for i, body in enumerate(_bodies(messages, poison, rng)):
-        queue.send(f"m-{i}", body)
-
-    def sample() -> None:
-        _write(files.endpoint_stats, {"t": time.time(), **endpoint.stats_json()})
-        _write(files.sqs, queue.sample())
-
-    sample()
-    committed = 0
     clients: list[GraphClient] = []
-
-    async def execution_context(number: int) -> None:
-        nonlocal committed
-        telemetry = Telemetry(tracer=provider.get_tracer("graphworker"),
-                              metrics=MetricsSink(namespace="graphworker", service=identity.worker.service,
-                                                  stream=files.emf))
-        config = GraphConfig.from_env({}, endpoint=f"127.0.0.1:{endpoint.port}", tls=False, max_attempts=5,
-                                      backoff_base_s=0.002, backoff_max_s=0.02)
-        client = GraphClient(config, telemetry=telemetry, rng=random.Random(seed + number))
-        clients.append(client)
-        worker = GraphWorker(service=identity.worker.service, config=WorkerConfig(), client=lambda: client,
-                             telemetry=telemetry)
-        worker.upserts(model=identity.IdentityObserved)(identity.to_graph)
-        while True:
-            batch = queue.receive(batch_size)
-            if not batch:
-                if queue.in_flight == 0:
-                    queue.changed.set()  # wake the other contexts: the queue has drained
-                    return
-                queue.changed.clear()
-                await queue.changed.wait()
-                continue
-            event = sqs_event([sqs_record(m.body, message_id=m.message_id, receive_count=m.receives,
-                                          sent_timestamp_ms=m.sent_ms, queue="identity-queue") for m in batch])
-            response = await worker.process(event, LocalLambdaContext(function_name="identity-graph-local"))
-            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-            committed += len(batch) - len(failed)
-            queue.settle(batch, failed)
-            sample()
-
     try:
-        await asyncio.gather(*(execution_context(n) for n in range(contexts)))
-        for client in clients:
-            await client.close()
-            client.telemetry.metrics.flush()
-        sample()
+        async with LocalQueues(sqs_url, name="identity-queue", visibility_timeout_s=30,
+                               max_receive_count=MAX_RECEIVE) as queues:
+            bodies = _bodies(messages, poison, rng)
+            outstanding = _Outstanding()
+            for start in range(0, len(bodies), SQS_BATCH_MAX):
+                now_ms = int(time.time() * 1000)
+                chunk = bodies[start:start + SQS_BATCH_MAX]
+                for message_id in await queues.send_batch([Outgoing(body) for body in chunk]):
+                    outstanding.sent_ms[message_id] = now_ms
+            poison_ids = {mid for mid, body in zip(list(outstanding.sent_ms), bodies, strict=True)
+                          if body.startswith("{not")}
+
+            async def sample() -> None:
+                _write(files.endpoint_stats, {"t": time.time(), **endpoint.stats_json()})
+                stats, now = await queues.stats(), time.time()
+                _write(files.sqs, {"t": now, "queue_visible": stats.queue_visible,
+                                   "queue_in_flight": stats.queue_in_flight, "dlq_visible": stats.dlq_visible,
+                                   "oldest_message_age_s": outstanding.oldest_age_s(now)})
+
+            await sample()
+            committed: set[str] = set()
+
+            async def execution_context(number: int) -> None:
+                telemetry = Telemetry(tracer=provider.get_tracer("graphworker"),
+                                      metrics=MetricsSink(namespace="graphworker", service=identity.worker.service,
+                                                          stream=files.emf))
+                config = GraphConfig.from_env({}, endpoint=f"127.0.0.1:{endpoint.port}", tls=False, max_attempts=5,
+                                              backoff_base_s=0.002, backoff_max_s=0.02)
+                client = GraphClient(config, telemetry=telemetry, rng=random.Random(seed + number))
+                clients.append(client)
+                worker = GraphWorker(service=identity.worker.service, config=WorkerConfig(), client=lambda: client,
+                                     telemetry=telemetry)
+                worker.upserts(model=identity.IdentityObserved)(identity.to_graph)
+                while outstanding.sent_ms:
+                    received = await queues.receive(batch_size, wait_s=0)
+                    if not received:
+                        # Nothing visible: the rest is in other contexts' hands (or just moved to
+                        # the DLQ). Wait for one of them to settle a batch, then look again.
+                        if outstanding.in_flight:
+                            outstanding.changed.clear()
+                            await outstanding.changed.wait()
+                        else:
+                            await _settle_dead_letters(queues, outstanding)
+                        continue
+                    outstanding.in_flight += len(received)
+                    try:
+                        event = {"Records": [to_lambda_record(m, queue_arn=queues.arn, region=queues.region)
+                                             for m in received]}
+                        response = await worker.process(event, LocalLambdaContext(function_name="identity-graph-local"))
+                        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+                        done = [m for m in received if m["MessageId"] not in failed]
+                        assert not await queues.delete([m["ReceiptHandle"] for m in done])
+                        committed.update(m["MessageId"] for m in done)
+                        for m in done:
+                            outstanding.sent_ms.pop(m["MessageId"], None)
+                        await _visible_again(queues, [m for m in received if m["MessageId"] in failed])
+                    finally:
+                        outstanding.in_flight -= len(received)
+                        outstanding.changed.set()
+                    await sample()
+
+            await asyncio.gather(*(execution_context(n) for n in range(contexts)))
+            for client in clients:
+                await client.close()
+                client.telemetry.metrics.flush()
+            await sample()
+            in_dlq = await queues.drain_dlq()
         stats = endpoint.stats_json()
     finally:
+        for client in clients:
+            await client.close()
         await endpoint.stop()
     return {
         "messages_sent": messages + poison,
-        "committed": committed,
-        "failed": messages + poison - committed,
-        "in_dlq": len(queue.dlq),
+        "committed": len(committed),
+        "failed": messages + poison - len(committed),
+        "in_dlq": len(in_dlq),
         "poison_sent": poison,
+        "poison_in_dlq": len(poison_ids & set(in_dlq)),
+        "valid_in_dlq": len(set(in_dlq) - poison_ids),
         "errors_by_code": stats["errors_by_code"],
         "chaos": CHAOS,
     }
+
+
+async def _visible_again(queues: LocalQueues, failed: list[dict[str, Any]]) -> None:
+    """Make reported failures visible now: the visibility timeout, compressed to nothing."""
+    for start in range(0, len(failed), SQS_BATCH_MAX):
+        chunk = failed[start:start + SQS_BATCH_MAX]
+        response = await queues.client.call("ChangeMessageVisibilityBatch", {"QueueUrl": queues.url, "Entries": [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for i, m in enumerate(chunk)]})
+        assert not response.get("Failed"), response["Failed"]
+
+
+async def _settle_dead_letters(queues: LocalQueues, outstanding: _Outstanding) -> None:
+    """Nothing visible or in flight: what is still outstanding went to the DLQ. Check, then forget it.
+
+    The server moves a message out of receives to the DLQ on the receive that would exceed
+    ``maxReceiveCount``, so an empty receive with nothing in flight means exactly that.
+    """
+    stats = await queues.stats()
+    if stats.queue_visible or stats.queue_in_flight or not outstanding.sent_ms:
+        return  # not settled on the server yet (the next receive will see), or another context settled it
+    assert stats.dlq_visible == len(outstanding.sent_ms), (stats, len(outstanding.sent_ms))
+    outstanding.sent_ms.clear()

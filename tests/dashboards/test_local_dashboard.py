@@ -28,6 +28,13 @@ def result(output: DashboardOutput, alarm: a.AlarmDef | a.CompositeDef):
     return [r for r in output.dashboard.alarms if r.alarm is alarm]
 
 
+def test_chaos_run_through_the_local_sqs_dead_letters_only_poison(chaos_report):
+    # The run's queue and DLQ are the local SQS server's; these counts come from its DLQ.
+    assert chaos_report["committed"] == chaos_report["messages_sent"] - chaos_report["poison_sent"]
+    assert chaos_report["poison_in_dlq"] == chaos_report["poison_sent"] == chaos_report["in_dlq"] > 0
+    assert chaos_report["valid_in_dlq"] == 0
+
+
 def test_chaos_run_shows_conflicts_and_reconnects(rendered, chaos_report):
     assert chaos_report["errors_by_code"].get("ConcurrentModificationException", 0) > 0
     retries = chart(rendered, "Retries")
