@@ -4,6 +4,8 @@ before any resource is created (an operator sees the reason at once, not a faile
 from __future__ import annotations
 
 import itertools
+import re
+from pathlib import Path
 
 from .cfn import parameter_errors, parameter_values, refused_by_rules
 
@@ -31,7 +33,8 @@ def test_batch_size_and_window_combinations_are_exactly_lambdas(source):
     assert checked == len(sizes) * len(windows)
     # The defaults deploy, and the refusal says why.
     assert not refused_by_rules(source, parameter_values(source, **REQUIRED))
-    (reason,) = refused_by_rules(source, parameter_values(source, **REQUIRED, BatchSize=100))
+    (reason,) = refused_by_rules(source, parameter_values(source, **REQUIRED, BatchSize=100,
+                                                                  MaximumBatchingWindow=0))
     assert "MaximumBatchingWindow" in reason
 
 
@@ -66,3 +69,16 @@ def test_log_retention_choices_are_cloudwatch_logs_values(source):
     assert [int(v) for v in spec["AllowedValues"]] == [
         1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
     assert int(spec["Default"]) in [int(v) for v in spec["AllowedValues"]]
+
+
+def test_event_source_defaults_are_the_ones_the_readme_justifies(source):
+    """The README explains these defaults with a benchmark; a changed default must change the text too."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    row = re.search(r"\| `BatchSize`, `MaximumBatchingWindow`, `MaximumConcurrency` \| (\d+), (\d+) s, (\d+) \|",
+                    readme)
+    assert row is not None
+    params = source["Parameters"]
+    defaults = (params["BatchSize"]["Default"], params["MaximumBatchingWindow"]["Default"],
+                params["MaximumConcurrency"]["Default"])
+    assert tuple(int(v) for v in defaults) == tuple(int(v) for v in row.groups())
+    assert f"(`BatchSize` {row.group(1)}, `MaximumBatchingWindow` {row.group(2)} s, `MaximumConcurrency`" in readme
