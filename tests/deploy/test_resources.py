@@ -175,3 +175,17 @@ def test_the_pending_requests_alarm_watches_the_writer(transformed):
     assert props["Dimensions"] == [{"Name": "DBClusterIdentifier", "Value": {"Ref": "NeptuneClusterId"}},
                                    {"Name": "Role", "Value": "WRITER"}]
     assert "writer" in props["AlarmDescription"]["Fn::Sub"]
+
+
+def test_every_makefile_built_resource_has_its_make_target(source):
+    """``sam build`` runs ``make build-<LogicalId>`` for ``BuildMethod: makefile``; a resource
+    without its target fails the build (caught here without the SAM CLI)."""
+    for name, resource in source["Resources"].items():
+        if resource.get("Metadata", {}).get("BuildMethod") != "makefile":
+            continue
+        props = resource["Properties"]
+        folder = ROOT / (props.get("CodeUri") or props.get("ContentUri")
+                         or source["Globals"]["Function"].get("CodeUri"))
+        targets = {t for line in (folder / "Makefile").read_text().splitlines()
+                   if not line.startswith(("\t", "#")) and ":" in line for t in line.split(":", 1)[0].split()}
+        assert f"build-{name}" in targets, (name, folder)
