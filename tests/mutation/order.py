@@ -1,17 +1,20 @@
 """pytest plugin for mutmut's runs (loaded with ``-p tests.mutation.order`` by ``[tool.mutmut]``).
 
-Two things mutmut does not do on its own, both about which tests a mutant meets:
+mutmut runs the suite once to learn which tests reach which function (its stats run), then forks
+one worker per mutant from that process and runs the tests that reached the mutated function.
+Two things it does not do on its own:
 
-- **Code run at import time reaches every test.** mutmut links a function to the tests during
-  which it was called, and charges everything called before the first test (importing
-  ``framework`` while collecting) to that first test only. ``graphbinary_requests`` builds its
-  request-byte constants at import, so a mutant there would be run against one unrelated test
-  and "survive". In mutmut's stats run this plugin charges those import-time calls to every
-  test, as every test runs with what the import computed.
-- **Fastest tests first.** Each mutant runs the tests that reached its function and stops at the
-  first failure (``-x``). Running them fastest first, by the durations mutmut measured in its
-  stats run, kills most mutants in the first few tests instead of after a 5-second black-hole
-  test. The order is otherwise irrelevant: every test must pass in any order.
+- **Code that runs at import time.** Workers inherit modules already imported, so a function
+  that only runs while its module is imported (``graphbinary_requests`` builds its request-byte
+  constants that way) would never run mutated; and mutmut charges such calls to whichever test
+  ran first. In the stats run this plugin notes the functions called before the first test
+  (``mutmut-import-time.json``) and charges them to every test; a worker whose mutant is one of
+  them runs that module's code again in place before its tests run, so what the import computes
+  is computed by the mutant (classes and functions are kept, see ``_reimport``).
+- **Fastest tests first.** Each mutant runs its tests until the first failure (``-x``). Running
+  them fastest first, by the durations the stats run measured, kills most mutants within the
+  first few tests instead of after a 5-second black-hole test. The order is otherwise irrelevant:
+  every test must pass in any order.
 
 A failing Hypothesis test is not shrunk here (only whether it fails matters, and shrinking can
 take longer than the run), and Hypothesis keeps no example database under ``mutants/``.
@@ -19,29 +22,67 @@ take longer than the run), and Hypothesis keeps no example database under ``muta
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import FunctionType, ModuleType
 
 import pytest
 from hypothesis import Phase, settings
 
-STATS = Path("mutmut-stats.json")  # mutmut runs the tests from mutants/, where it keeps this file
-STATS_RUN = "stats"                 # MUTANT_UNDER_TEST while mutmut records which tests reach what
+# mutmut runs the tests from mutants/, where it keeps its files; these are relative to it.
+STATS = Path("mutmut-stats.json")
+IMPORT_TIME = Path("mutmut-import-time.json")
+STATS_RUN = "stats"  # MUTANT_UNDER_TEST while mutmut records which tests reach what
+MUTANT_MARK = "__mutmut_"
 
 settings.register_profile("mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate), database=None)
 settings.load_profile("mutation")
 
-_import_time: set[str] | None = None  # functions called before the first test began (stats run only)
+_import_time: set[str] | None = None  # stats run: functions called before the first test began
+
+
+def _mutant() -> str:
+    return os.environ.get("MUTANT_UNDER_TEST", "")
 
 
 def _hits() -> set[str] | None:
     """mutmut's set of functions reached since the last test ended, in its stats run; else None."""
-    if os.environ.get("MUTANT_UNDER_TEST") != STATS_RUN:
+    if _mutant() != STATS_RUN:
         return None
-    from mutmut.state import state  # mutmut's own process state; only present under mutmut
+    from mutmut.state import state  # mutmut's own process state (only imported under mutmut)
     return state()._stats
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a mutant's worker: re-import the mutated module if the mutated function runs at import."""
+    name = _mutant()
+    if MUTANT_MARK not in name:
+        return
+    function = name.rsplit(MUTANT_MARK, 1)[0]
+    try:
+        import_time = set(json.loads(IMPORT_TIME.read_text()))
+    except (OSError, ValueError):
+        return
+    module = function.rpartition(".")[0]
+    if function in import_time and module in sys.modules:
+        _reimport(sys.modules[module])
+
+
+def _reimport(module: ModuleType) -> None:
+    """Run ``module``'s code again in place, keeping its classes and functions as they were.
+
+    Only the values it computes (constants) are replaced: a new class object would make
+    ``except``/``isinstance`` checks against the one every other module and test already holds
+    fail, whatever the mutant does. Functions keep working either way, as they read the module's
+    globals, which the re-run updated.
+    """
+    kept = {k: v for k, v in vars(module).items() if isinstance(v, (type, FunctionType, ModuleType))}
+    importlib.reload(module)
+    vars(module).update(kept)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -49,7 +90,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     global _import_time
     hits = _hits()
     if hits is not None and _import_time is None:
-        _import_time = set(hits)  # nothing has run but imports and collection
+        _import_time = set(hits)  # nothing has run yet but imports and collection
+        IMPORT_TIME.write_text(json.dumps(sorted(_import_time)))
 
 
 @pytest.hookimpl(hookwrapper=True)
