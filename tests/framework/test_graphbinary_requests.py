@@ -166,11 +166,13 @@ def test_the_vertices_before_edges_shape_encodes_to_gremlinpythons_bytes(plans: 
                                    evaluation_timeout_ms=500) == expected
 
 
-def test_the_shape_is_probed_from_framework_traversals() -> None:
+def test_the_shape_is_probed_from_framework_traversals(monkeypatch: pytest.MonkeyPatch) -> None:
     bytecode = request_traversal(coalesce([("0", [Vertex("a", "A"), Edge("L", "a", "a")])]).elements).bytecode
     names = [step[0] for step in bytecode.step_instructions]
     expected = RequestShape.VERTICES_THEN_EDGES if "fold" in names else RequestShape.FLAT
+    monkeypatch.setattr(gbr, "_shape", None)  # probe now, not whatever an earlier test left cached
     assert request_shape() is expected
+    assert gbr._shape is expected  # and the fast path stays on without probing again
 
 
 def test_an_unknown_request_shape_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
