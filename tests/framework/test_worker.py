@@ -357,3 +357,30 @@ def test_sync_handler_keeps_one_connection_across_invocations(execution_context,
             assert response == {"batchItemFailures": []}
         assert ep.control.stats()["connections"]["total"] == 1
         assert ep.control.stats()["vertices"] == 3
+
+
+async def test_map_record_gives_what_one_record_would_write_without_writing(endpoint, worker):
+    """``map_record`` (what a local graph check uses) takes Lambda's raw record or Powertools' SQSRecord."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    raw = sqs_record(order(7), message_id="m7")
+    expected = [Vertex(id="c-1", label="Customer", props={"name": "Ada"}),
+                Vertex(id="o-7", label="Order", props={"total": 17.0}),
+                Edge(label="PLACED", from_id="c-1", to_id="o-7")]
+    assert await worker.map_record(raw) == expected
+    assert await worker.map_record(SQSRecord(raw)) == expected
+    assert list(endpoint.store.vertices()) == []  # mapped, not written
+
+
+async def test_map_record_fails_a_record_without_a_body_with_its_reason(worker):
+    from framework.mapping import MessageFailed
+
+    raw = sqs_record(order(7), message_id="m7")
+    del raw["body"]
+    with pytest.raises(MessageFailed) as failed:
+        await worker.map_record(raw)
+    assert failed.value.kind == "invalid_record"
+    assert failed.value.reason == "body is missing or null, expected a string"
+    with pytest.raises(MessageFailed) as not_json:
+        await worker.map_record({**raw, "body": "{"})
+    assert not_json.value.kind == "invalid_message"

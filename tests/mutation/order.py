@@ -2,7 +2,7 @@
 
 mutmut runs the suite once to learn which tests reach which function (its stats run), then forks
 one worker per mutant from that process and runs the tests that reached the mutated function.
-Two things it does not do on its own:
+Three things it does not do on its own:
 
 - **Code that runs at import time.** Workers inherit modules already imported, so a function
   that only runs while its module is imported (``graphbinary_requests`` builds its request-byte
@@ -11,6 +11,9 @@ Two things it does not do on its own:
   (``mutmut-import-time.json``) and charges them to every test; a worker whose mutant is one of
   them runs that module's code again in place before its tests run, so what the import computes
   is computed by the mutant (classes and functions are kept, see ``_reimport``).
+- **Code that runs in a child process** a test starts (SIGTERM and exit handling): mutmut sees no
+  call, and the child would run the original code. ``CHILD_PROCESS_CODE`` names those functions
+  by test, and a worker hands its mutant on to the children its tests start.
 - **Fastest tests first.** Each mutant runs its tests until the first failure (``-x``). Running
   them fastest first, by the durations the stats run measured, kills most mutants within the
   first few tests instead of after a 5-second black-hole test. The order is otherwise irrelevant:
@@ -25,10 +28,12 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FunctionType, ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import Phase, settings
@@ -57,11 +62,42 @@ def _hits() -> set[str] | None:
     return state()._stats
 
 
+# Functions that run only in a child process a test starts, by that test. mutmut records calls in
+# its own process only, so without this their mutants would have "no tests"; the stats run charges
+# them to the test, and in a mutant's worker the child runs the same mutant (see _pass_the_mutant_on).
+CHILD_PROCESS_CODE: dict[str, tuple[str, ...]] = {
+    "tests/framework/test_lifecycle.py::test_sigterm_closes_the_connection_cleanly_then_terminates": (
+        "framework.lifecycle.x__on_sigterm", "framework.lifecycle.x_close_on_shutdown"),
+    "tests/framework/test_lifecycle.py::test_execution_context_closes_its_connection_and_loop_at_exit": (
+        "framework.lifecycle.x_close_on_shutdown", "framework.worker.x__close_loop"),
+}
+
+_popen_init = subprocess.Popen.__init__
+
+
+def _pass_the_mutant_on() -> None:
+    """Child processes started with an explicit environment get ``MUTANT_UNDER_TEST`` too.
+
+    They import framework/ from mutants/ (the tests' working directory), so they then run the
+    mutant under test instead of the original code.
+    """
+    mutant = _mutant()
+
+    def init(self: subprocess.Popen[Any], *args: Any, env: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        if env is not None:
+            env = {**env, "MUTANT_UNDER_TEST": mutant}
+        _popen_init(self, *args, env=env, **kwargs)
+
+    subprocess.Popen.__init__ = init  # type: ignore[method-assign]
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """In a mutant's worker: re-import the mutated module if the mutated function runs at import."""
+    """In a mutant's worker: children run the mutant too; re-import the mutated module if the
+    mutated function runs at import."""
     name = _mutant()
     if MUTANT_MARK not in name:
         return
+    _pass_the_mutant_on()
     function = name.rsplit(MUTANT_MARK, 1)[0]
     try:
         import_time = set(json.loads(IMPORT_TIME.read_text()))
@@ -97,8 +133,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     hits = _hits()
-    if hits is not None and _import_time:
-        hits |= _import_time  # before mutmut's own teardown hook files the set under this test
+    if hits is not None:  # before mutmut's own teardown hook files the set under this test
+        hits |= _import_time or set()
+        hits.update(CHILD_PROCESS_CODE.get(item.nodeid, ()))
     yield
 
 
