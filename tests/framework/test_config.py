@@ -126,3 +126,83 @@ def test_a_worker_with_a_bad_setting_fails_at_start(monkeypatch):
     monkeypatch.setenv("GRAPHWORKER_DEADLINE_MARGIN_S", "nan")
     with pytest.raises(ConfigError, match="GRAPHWORKER_DEADLINE_MARGIN_S"):
         GraphWorker(service="bad-config")
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", True), ("true", True), ("YES", True), ("On", True),
+                                            ("0", False), ("FALSE", False), ("no", False), ("off", False)])
+def test_boolean_settings_accept_the_usual_spellings(raw, value):
+    config = GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a", "NEPTUNE_TLS": raw, "GRAPHWORKER_ADAPTIVE_LIMITS": raw})
+    assert (config.tls, config.adaptive_limits) == (value, value)
+
+
+def test_a_boolean_setting_that_is_not_one_says_what_it_expects():
+    with pytest.raises(ConfigError) as raised:
+        GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a", "NEPTUNE_TLS": "maybe"})
+    assert str(raised.value) == "NEPTUNE_TLS: expected true/false, got 'maybe'"
+
+
+def test_worker_settings_come_from_the_environment_and_overrides_win():
+    from framework.worker_config import WorkerConfig
+
+    env = {"GRAPHWORKER_MAX_UPSERTS_PER_REQUEST": " 250 ", "GRAPHWORKER_MAX_REQUEST_BYTES": "4096",
+           "GRAPHWORKER_DEADLINE_MARGIN_S": "1.5", "GRAPHWORKER_REDELIVERY_BASE_S": "30",
+           "GRAPHWORKER_REDELIVERY_MAX_S": "600", "GRAPHWORKER_REDELIVERY_BACKOFF": " TRUE "}
+    assert WorkerConfig.from_env(env) == WorkerConfig(max_upserts_per_request=250, max_request_bytes=4096,
+                                                      deadline_margin_s=1.5, redelivery_base_s=30,
+                                                      redelivery_max_s=600, redelivery_backoff="true")
+    assert WorkerConfig.from_env(env, max_upserts_per_request=7, redelivery_backoff="false") == WorkerConfig(
+        max_upserts_per_request=7, max_request_bytes=4096, deadline_margin_s=1.5, redelivery_base_s=30,
+        redelivery_max_s=600, redelivery_backoff="false")
+    assert WorkerConfig.from_env({}) == WorkerConfig()
+    assert WorkerConfig.from_env({"GRAPHWORKER_REDELIVERY_BACKOFF": "  "}).redelivery_backoff == "auto"
+
+
+@pytest.mark.parametrize(("env", "overrides", "message"), [
+    ({}, {"max_upserts": 1, "bogus": 2}, "unknown WorkerConfig override(s): bogus, max_upserts"),
+    ({"GRAPHWORKER_REDELIVERY_BACKOFF": "sometimes"}, {},
+     "GRAPHWORKER_REDELIVERY_BACKOFF: must be one of auto, true, false, got 'sometimes'"),
+    ({"GRAPHWORKER_MAX_UPSERTS_PER_REQUEST": "1.5"}, {},
+     "GRAPHWORKER_MAX_UPSERTS_PER_REQUEST: expected an integer >= 1 and <= 5000, got '1.5'"),
+    ({"GRAPHWORKER_DEADLINE_MARGIN_S": "x"}, {},
+     "GRAPHWORKER_DEADLINE_MARGIN_S: expected a finite number >= 0 and <= 900, got 'x'"),
+    ({"GRAPHWORKER_DEADLINE_MARGIN_S": "900.5"}, {},
+     "GRAPHWORKER_DEADLINE_MARGIN_S: must be a finite number >= 0 and <= 900, got 900.5"),
+    ({}, {"deadline_margin_s": -0.5},
+     "deadline_margin_s (override): must be a finite number >= 0 and <= 900, got -0.5"),
+    ({"GRAPHWORKER_MAX_UPSERTS_PER_REQUEST": "0", "GRAPHWORKER_REDELIVERY_MAX_S": "50000"}, {},
+     "2 invalid worker settings: GRAPHWORKER_MAX_UPSERTS_PER_REQUEST: must be an integer >= 1 and <= 5000, got 0; "
+     "GRAPHWORKER_REDELIVERY_MAX_S: must be an integer >= 1 and <= 43200, got 50000"),
+])
+def test_bad_worker_settings_are_reported_exactly(env, overrides, message):
+    from framework.worker_config import WorkerConfig
+
+    with pytest.raises(ConfigError) as raised:
+        WorkerConfig.from_env(env, **overrides)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"NEPTUNE_CONNECT_TIMEOUT_S": "0"}, "NEPTUNE_CONNECT_TIMEOUT_S: must be a finite number > 0 and <= 900, got 0.0"),
+    ({"GRAPHWORKER_BACKOFF_BASE_S": "0.25", "GRAPHWORKER_BACKOFF_MAX_S": "0.125"},
+     "GRAPHWORKER_BACKOFF_MAX_S: must be >= GRAPHWORKER_BACKOFF_BASE_S (0.25), got 0.125"),
+    ({"GRAPHWORKER_BACKOFF_BASE_S": "61"},
+     "GRAPHWORKER_BACKOFF_BASE_S: must be a finite number > 0 and <= 60, got 61.0"),
+    ({"GRAPHWORKER_RETRY_BUDGET": "2.5e6"},
+     "GRAPHWORKER_RETRY_BUDGET: must be a finite number >= 0 and <= 1000000, got 2500000.0"),
+    ({"NEPTUNE_PORT": "0"}, "NEPTUNE_PORT: port must be within 1-65535, got 0"),
+    ({"NEPTUNE_PORT": "x"}, "NEPTUNE_PORT: port must be an integer, got 'x'"),
+    ({"NEPTUNE_SERIALIZER": "gryo"},
+     "NEPTUNE_SERIALIZER: must be one of graphbinary-v1, graphson-v3, graphson-v2, got 'gryo'"),
+])
+def test_bad_client_settings_are_reported_exactly(env, message):
+    with pytest.raises(ConfigError) as raised:
+        GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a", **env})
+    assert str(raised.value) == message
+
+
+def test_number_ranges_describe_themselves_with_plain_numbers():
+    from framework.config_checks import NumberRange
+
+    assert NumberRange(0.5, 2.25).describe() == "a finite number >= 0.5 and <= 2.25"
+    assert NumberRange(0, 10, integer=True, low_open=True).describe() == "an integer > 0 and <= 10"
+    assert NumberRange(1e-3, 1e21).describe() == "a finite number >= 0.001 and <= 1000000000000000000000"
