@@ -135,3 +135,56 @@ def test_the_purge_command(capsys):
         assert main(["purge-tombstones", "--endpoint", ep.url, "--older-than", "30d"]) == 0
         assert "purged 2 tombstone(s)" in capsys.readouterr().out
         assert ep.control.stats()["vertices"] == 1
+
+
+async def _old_tombstones(client, count: int) -> None:
+    for i in range(count):
+        await client.submit(g.add_v(TOMBSTONE_LABEL).property(T.id, f"gw:tombstone:v:old{i}")
+                            .property(DELETED_AT_KEY, dt.datetime(2020, 1, 1, tzinfo=dt.UTC)).id_())
+
+
+@pytest.mark.parametrize("older_than_s", [0, -1.0, float("nan")])
+async def test_a_purge_needs_a_positive_age(make_client, older_than_s):
+    with pytest.raises(ValueError) as refused:
+        await purge_tombstones(make_client(), older_than_s=older_than_s)
+    assert str(refused.value) == f"older_than_s must be a positive number of seconds, got {older_than_s!r}"
+
+
+async def test_a_purge_by_a_sub_second_age_and_its_span(make_client, captured):
+    client = make_client()
+    await _old_tombstones(client, 1)
+    result = await purge_tombstones(client, older_than_s=0.5)
+    assert (result.purged, result.requests, result.complete) == (1, 1, True)
+    (span,) = captured.spans("gremlin purge tombstones")
+    assert span.attributes["db.query.summary"] == "purge tombstones"
+
+
+async def test_a_purge_request_is_bounded_by_the_deadline(endpoint, make_client):
+    """A request that does not answer (the database holds its locks) ends at the purge's deadline."""
+    from framework.errors import DeadlineExceeded
+
+    client = make_client(request_timeout_s=60.0)
+    await _old_tombstones(client, 1)
+    endpoint.apply_settings({"hold_ms": 60_000})
+    try:
+        with pytest.raises(DeadlineExceeded):
+            await purge_tombstones(client, older_than_s=HOUR, deadline=time.monotonic() + 0.3)
+    finally:
+        endpoint.apply_settings({"hold_ms": 0})
+        endpoint.release_holds()
+
+
+async def test_the_scheduled_purge_keeps_two_seconds_for_reporting(endpoint, make_client, captured, monkeypatch):
+    from framework.tombstones import scheduled_purge
+
+    monkeypatch.setenv("GRAPHWORKER_TOMBSTONE_RETENTION_S", "7200")
+    client = make_client()
+    await _old_tombstones(client, 3)
+    late = await scheduled_purge(LocalLambdaContext(timeout_s=1.9), client=client, metrics=captured.telemetry.metrics)
+    assert late == {"purged": 0, "requests": 0, "complete": False, "retention_s": 7200}  # under 2 s left: none
+    # 0.8 s left after the 2 s margin (one local request takes milliseconds); a 3 s margin would leave none
+    done = await scheduled_purge(LocalLambdaContext(timeout_s=2.8), client=client, metrics=captured.telemetry.metrics)
+    assert done == {"purged": 3, "requests": 1, "complete": True, "retention_s": 7200}
+    assert captured.values("TombstonesPurged") == [0.0, 3.0]
+    assert await scheduled_purge(None, client=client, metrics=captured.telemetry.metrics) == {
+        "purged": 0, "requests": 1, "complete": True, "retention_s": 7200}  # no context: no deadline
