@@ -16,7 +16,7 @@ from gremlin_python.structure.graph import Graph
 from framework import Edge, GraphWorker, Vertex, WorkerConfig
 from framework.batching import coalesce
 from framework.breaker import CLOSED, HALF_OPEN, OPEN, BreakerSettings, CircuitBreaker
-from framework.errors import CircuitOpen
+from framework.errors import CircuitOpen, ThrottledError
 from framework.limiter import AdaptiveLimit, LimitSettings
 from framework.redelivery import QueueRef, RedeliveryBackoff, enabled_from
 from framework.request_planner import Limits, plan_requests, records
@@ -197,3 +197,32 @@ def test_queue_urls_from_the_event_source_arn():
     assert queue.url(None) == "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"
     assert queue.url("http://127.0.0.1:9324/") == "http://127.0.0.1:9324/123456789012/orders"
     assert QueueRef.from_arn("not an arn") is None
+
+
+async def test_breaker_transitions_and_refusals_say_why(endpoint, make_client, captured):
+    """The open breaker's refusal names the failures that opened it; the caller's span (the worker's batch
+    span, here a stand-in) records each transition with the state and that reason."""
+    client = make_client(max_attempts=1, breaker_failures=2, breaker_cooldown_s=60)
+    endpoint.apply_settings({"inject": {"code": "ThrottlingException", "rate": 1.0, "writes_only": False}})
+    injected = "ThrottlingException: ThrottlingException injected by the local endpoint's chaos settings."
+    with captured.telemetry.tracer.start_as_current_span("batch"):
+        for _ in range(2):
+            with pytest.raises(ThrottledError):
+                await client.submit(g.V().count())
+        with pytest.raises(CircuitOpen) as raised:
+            await client.submit(g.V().count())
+    reason = f"2 requests in a row failed: ThrottledError: {injected}"
+    assert str(raised.value) == f"circuit breaker open ({reason}); not sent"
+    (batch,) = captured.spans("batch")
+    assert [(e.name, dict(e.attributes)) for e in batch.events] == [
+        ("circuit_breaker", {"graphworker.breaker.state": "open", "graphworker.breaker.reason": reason})]
+
+
+async def test_retries_are_span_events_with_attempt_backoff_and_error(endpoint, make_client, captured):
+    client = make_client(max_attempts=3, backoff_base_s=0.001, backoff_max_s=0.001)
+    endpoint.apply_settings({"inject": {"code": "ThrottlingException", "count": 2, "writes_only": False}})
+    assert await client.submit(g.V().count()) == [0]
+    (span,) = captured.spans("gremlin V count")
+    events = [(e.name, e.attributes["graphworker.attempt"], e.attributes["error.type"]) for e in span.events]
+    assert events == [("retry", 1, "ThrottlingException"), ("retry", 2, "ThrottlingException")]
+    assert all(0 <= e.attributes["graphworker.backoff_s"] <= 0.001 for e in span.events)
