@@ -67,9 +67,11 @@ def _hits() -> set[str] | None:
 # them to the test, and in a mutant's worker the child runs the same mutant (see _pass_the_mutant_on).
 CHILD_PROCESS_CODE: dict[str, tuple[str, ...]] = {
     "tests/framework/test_lifecycle.py::test_sigterm_closes_the_connection_cleanly_then_terminates": (
-        "framework.lifecycle.x__on_sigterm", "framework.lifecycle.x_close_on_shutdown"),
+        "framework.lifecycle.x__on_sigterm", "framework.lifecycle.x_close_on_shutdown",
+        "framework.lifecycle.x_get_client", "framework.lifecycle.x_install_shutdown_hook"),
     "tests/framework/test_lifecycle.py::test_execution_context_closes_its_connection_and_loop_at_exit": (
-        "framework.lifecycle.x_close_on_shutdown", "framework.worker.x__close_loop"),
+        "framework.lifecycle.x_close_on_shutdown", "framework.lifecycle.x_get_client",
+        "framework.worker.x__close_loop", "framework.worker.xǁGraphWorkerǁ_handle"),
 }
 
 _popen_init = subprocess.Popen.__init__
