@@ -82,6 +82,48 @@ def test_breaker_opens_after_failures_in_a_row_then_probes():
     assert breaker.state == CLOSED and changes == [OPEN, HALF_OPEN, OPEN, HALF_OPEN, CLOSED]
 
 
+def test_breaker_says_why_it_moved_and_how_long_until_it_probes():
+    now = [100.0]
+    seen: list[tuple[str, str]] = []
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=2, cooldown_s=4, max_cooldown_s=20),
+                             clock=lambda: now[0], on_change=lambda state, why: seen.append((state, why)))
+    assert breaker.retry_after_s() == 0.0 and breaker.reason == ""
+    breaker.record_failure("throttled")
+    breaker.record_failure("timed out")
+    assert (breaker.state, breaker.reason) == (OPEN, "2 requests in a row failed: timed out")
+    now[0] = 103.5
+    assert breaker.retry_after_s() == 0.5
+    now[0] = 110.0
+    assert breaker.retry_after_s() == 0.0  # past the cool-down: a probe may go now
+    assert breaker.allow() and breaker.reason == "cool-down over: probing"
+    assert breaker.retry_after_s() == 0.0  # half-open: nothing to wait for
+    breaker.record_failure("still throttled")
+    assert breaker.reason == "probe failed: still throttled" and breaker.retry_after_s() == 8
+    now[0] = 118.0
+    assert breaker.allow()
+    breaker.record_success()
+    assert seen == [(OPEN, "2 requests in a row failed: timed out"), (HALF_OPEN, "cool-down over: probing"),
+                    (OPEN, "probe failed: still throttled"), (HALF_OPEN, "cool-down over: probing"),
+                    (CLOSED, "probe succeeded")]
+    assert [(state, why) for _, state, why in breaker.transitions] == seen
+    assert breaker.allow() and breaker.allow()  # closed: every request goes
+
+
+def test_after_a_failed_probe_the_next_probe_goes_once_the_longer_cool_down_is_over():
+    now = [0.0]
+    breaker = CircuitBreaker(BreakerSettings(failure_threshold=1, cooldown_s=1, max_cooldown_s=3),
+                             clock=lambda: now[0])
+    breaker.record_failure("x")
+    now[0] = 1.0
+    assert breaker.allow()
+    breaker.record_failure("x")  # the probe failed: open again for 2 s, and no probe is out any more
+    now[0] = 3.0
+    assert breaker.allow() and not breaker.allow()
+    breaker.record_failure("x")
+    now[0] = 6.0  # capped at 3 s
+    assert breaker.allow()
+
+
 async def test_an_open_breaker_fails_requests_without_sending(endpoint, make_client, captured):
     client = make_client(max_attempts=1, breaker_failures=2, breaker_cooldown_s=60)
     endpoint.apply_settings({"inject": {"code": "ThrottlingException", "rate": 1.0, "writes_only": False}})
