@@ -267,3 +267,23 @@ def test_element_steps_count_the_built_traversal(plans: list[ElementPlan]) -> No
     versioned = coalesce([("0", [Vertex("a", "A", {"n": 1}, version=3)])]).elements[0]
     with pytest.raises(UnsupportedShape):
         element_steps(versioned)
+
+
+def test_versioned_plans_count_the_steps_of_the_traversal_they_build() -> None:
+    """Versioned plans are counted by walking the built traversal (the planner's request-size limit
+    of about 1,500 steps relies on it), nested anonymous traversals included."""
+    from framework.request_planner import steps
+    from framework.traversals import element_steps as planned_steps
+
+    aware = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    writes = [Vertex("a", "A", {"n": 1, "m": KeepMax(2), "s": AddToSet("x", "y")}, version=3),
+              DeleteVertex("b", version=aware), Vertex("c", "C", {"n": 2}),
+              Edge("L", "a", "c", {"w": 1.5}, version=4), DeleteEdge("L", "c", "a", version=1)]
+    plans = coalesce([("0", writes)]).elements
+    for plan in plans:
+        built = element_traversal(plan, now=NOW)
+        expected = count_steps(built.bytecode)
+        assert expected > 3
+        assert steps(built) == steps(built.bytecode) == expected
+        assert planned_steps(plan, NOW) == expected
+    assert steps(object()) == 0  # not a traversal: nothing to count
