@@ -172,6 +172,23 @@ def test_a_hub_too_large_for_one_request_is_written_in_stages():
     assert sum(len(stage[0]) for stage in edge_stages) == 30
 
 
+@pytest.mark.parametrize(("limits", "steps", "vertex_sizes", "edge_sizes"), [
+    (Limits(3, 10**6, 10**6, 10**9), 1, [3, 3, 2], [3, 3, 1]),  # by element count
+    (Limits(100, 6, 10**6, 10**9), 1, [6, 2], [3, 3, 1]),       # by records: 1 a vertex, 2 an edge (+ property)
+    (Limits(100, 7, 10**6, 10**9), 1, [7, 1], [3, 3, 1]),       # 4 edges would be 8 records
+    (Limits(100, 10**6, 9, 10**9), 3, [3, 3, 2], [3, 3, 1]),    # by steps
+])
+def test_a_hubs_requests_are_cut_exactly_at_each_limit(limits, steps, vertex_sizes, edge_sizes):
+    """A hub's vertices go out together in as few requests as the limits allow; then its edges, one request
+    after another, each holding as many edges as the limits allow."""
+    batch = plans([[Vertex("hub", "H")]] + [[Vertex(f"v{i}", "V"), Edge("L", f"v{i}", "hub", {"w": i})]
+                                            for i in range(7)])
+    (job,) = plan_requests(batch.vertices, batch.edges, limits=limits, steps_of=lambda p: steps)
+    vertex_stage, *edge_stages = job.stages
+    assert [len(r) for r in vertex_stage] == vertex_sizes and not any(e.is_edge for r in vertex_stage for e in r)
+    assert [[len(r) for r in stage] for stage in edge_stages] == [[n] for n in edge_sizes]
+
+
 def test_records_count_labels_properties_and_set_values():
     from framework import AddToSet, KeepMax
 

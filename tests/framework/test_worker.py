@@ -198,9 +198,14 @@ async def test_missing_endpoint_is_isolated_by_bisection_and_retriable(endpoint,
                for i in range(8)]
     response = await worker.process(sqs_event(records), LocalLambdaContext())
     assert failures(response) == {"m5"}
-    assert captured.count("Bisections") >= 3  # 8 edges -> 4 -> 2 -> 1
-    bisects = captured.spans("graphworker.bisect")
-    assert len(bisects) >= 3 and any(s.attributes["graphworker.elements"] == 8 for s in bisects)
+    # one request of 8 vertices then 8 edges; the failing edge is isolated in 4 halvings: 16 -> 8 -> 4 -> 2 -> 1
+    assert captured.count("Bisections") == 4
+    bisects = captured.spans("graphworker.bisect")  # innermost first (in the order they ended)
+    assert [s.attributes["graphworker.elements"] for s in bisects] == [2, 4, 8, 16]
+    assert {s.attributes["error.type"] for s in bisects} == {"ConstraintViolationException"}
+    assert {(s.status.status_code.name, s.status.description) for s in bisects} == {
+        ("ERROR", "isolated failing elements")}
+    assert captured.spans("graphworker-queue process")[0].attributes["graphworker.bisections"] == 4
     assert captured.count("MessagesFailed", Reason="write_failed") == 1
     assert endpoint.store.edge_count() == 7
     # Later the vertex arrives; the redelivered message then succeeds.
