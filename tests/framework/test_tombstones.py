@@ -188,3 +188,46 @@ async def test_the_scheduled_purge_keeps_two_seconds_for_reporting(endpoint, mak
     assert captured.values("TombstonesPurged") == [0.0, 3.0]
     assert await scheduled_purge(None, client=client, metrics=captured.telemetry.metrics) == {
         "purged": 0, "requests": 1, "complete": True, "retention_s": 7200}  # no context: no deadline
+
+
+async def test_a_tombstone_records_what_was_deleted_and_the_newest_delete(endpoint, worker, make_client):
+    from framework.versions import TOMBSTONE_KIND_KEY, TOMBSTONE_OF_KEY
+
+    await write(worker, {"id": "a", "v": 1})
+    await write(worker, {"id": "a", "v": 2, "delete": True})
+    client = make_client()
+    tomb = tombstone_id("v", "a")
+    (first,) = await client.submit(g.V(tomb).value_map())
+    assert (first[TOMBSTONE_KIND_KEY], first[TOMBSTONE_OF_KEY], first[VERSION_KEY]) == (["vertex"], ["a"], [2])
+    await write(worker, {"id": "a", "v": 5, "delete": True})  # a newer delete moves the tombstone on
+    (newer,) = await client.submit(g.V(tomb).value_map())
+    assert newer[VERSION_KEY] == [5] and newer[DELETED_AT_KEY][0] >= first[DELETED_AT_KEY][0]
+    await write(worker, {"id": "a", "v": 3, "delete": True})  # an older one changes nothing
+    (after,) = await client.submit(g.V(tomb).value_map())
+    assert after == newer
+    await write(worker, {"id": "a", "v": 4})  # an upsert older than the delete stays deleted
+    assert await client.submit(g.V("a").count()) == [0]
+
+
+async def test_an_edge_tombstone_names_the_edge(endpoint, captured, client_factory, make_client):
+    from framework import DeleteEdge, Edge, edge_id
+    from framework.versions import TOMBSTONE_KIND_KEY, TOMBSTONE_OF_KEY
+
+    w = GraphWorker(service="edges", config=WorkerConfig(deadline_margin_s=1.0), telemetry=captured.telemetry,
+                    client=client_factory())
+
+    @w.upserts()
+    def to_graph(msg: dict[str, Any]):
+        if msg.get("delete"):
+            return [DeleteEdge("L", "a", "b", version=msg["v"])]
+        return [Vertex("a", "U"), Vertex("b", "U"), Edge("L", "a", "b", {"w": msg["v"]}, version=msg["v"])]
+
+    await write(w, {"v": 1})
+    await write(w, {"v": 2, "delete": True})
+    client = make_client()
+    (tomb,) = await client.submit(g.V(tombstone_id("e", edge_id("L", "a", "b"))).value_map())
+    assert (tomb[TOMBSTONE_KIND_KEY], tomb[TOMBSTONE_OF_KEY], tomb[VERSION_KEY]) == (
+        ["edge"], [edge_id("L", "a", "b")], [2])
+    assert await client.submit(g.E().count()) == [0]
+    await write(w, {"v": 3})  # newer than the delete: the edge is back, with its own property
+    assert await client.submit(g.E(edge_id("L", "a", "b")).values("w")) == [3]
