@@ -287,3 +287,39 @@ def test_versioned_plans_count_the_steps_of_the_traversal_they_build() -> None:
         assert steps(built) == steps(built.bytecode) == expected
         assert planned_steps(plan, NOW) == expected
     assert steps(object()) == 0  # not a traversal: nothing to count
+
+
+@pytest.mark.parametrize("value", [-(2**31), 2**31 - 1, 0])
+def test_int32_request_arguments_at_their_limits_encode_like_gremlinpython(value: int) -> None:
+    plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
+    assert_same_bytes("8b5b3ee2-5b1e-4ac5-9f4d-6f0d6c58b9a1", plans, value, value)
+
+
+@pytest.mark.parametrize(("timeout", "batch", "message"), [
+    (2**31, None, "evaluationTimeout 2147483648 does not fit a GraphBinary Int"),
+    (None, -(2**31) - 1, "batchSize -2147483649 does not fit a GraphBinary Int"),
+])
+def test_request_arguments_beyond_int32_are_left_to_the_generic_path(timeout, batch, message) -> None:
+    plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
+    with pytest.raises(UnsupportedShape) as refused:
+        encode_upsert_request(uuid.uuid4(), plans, evaluation_timeout_ms=timeout, batch_size=batch)
+    assert str(refused.value) == message
+
+
+def test_a_datetime_beyond_utc_range_is_left_to_the_generic_path() -> None:
+    early = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5)))  # before year 1 in UTC
+    plan = ElementPlan("v", "x", "L", owners=["0"], unversioned=UnversionedPart(upsert=True, props={"k": early}))
+    with pytest.raises(UnsupportedShape) as refused:
+        encode_upsert_request(uuid.uuid4(), [plan])
+    assert str(refused.value) == f"datetime {early!r} is out of range"
+
+
+def test_a_merge_rule_this_encoder_does_not_know_is_left_to_the_generic_path() -> None:
+    class KeepLatest:  # a rule added to framework.merge_rules later, unknown to this encoder
+        rule = "keep_latest"
+        value = 1
+
+    part = UnversionedPart(upsert=True, merges={"k": KeepLatest()})  # type: ignore[dict-item]
+    with pytest.raises(UnsupportedShape) as refused:
+        encode_upsert_request(uuid.uuid4(), [ElementPlan("v", "x", "L", owners=["0"], unversioned=part)])
+    assert str(refused.value) == "merge rule KeepLatest"
