@@ -389,3 +389,30 @@ async def test_map_record_fails_a_record_without_a_body_with_its_reason(worker):
     with pytest.raises(MessageFailed) as not_json:
         await worker.map_record({**raw, "body": "{"})
     assert not_json.value.kind == "invalid_message"
+
+
+def test_the_sync_handler_passes_the_lambda_context_on(execution_context, monkeypatch, captured):
+    """The invocation span is named after the function and carries the request id: from the context."""
+    from gwlocal.gremlin_server.thread import EndpointThread
+
+    with EndpointThread() as ep:
+        monkeypatch.setenv("NEPTUNE_ENDPOINT", f"ws://127.0.0.1:{ep.port}/gremlin")
+        worker = GraphWorker(service="sync", telemetry=captured.telemetry)
+
+        @worker.upserts(model=OrderPlaced)
+        def to_graph(msg: OrderPlaced):
+            yield Vertex(id=msg.order_id, label="Order")
+
+        context = LocalLambdaContext(function_name="orders-sync")
+        assert worker.handler(sqs_event([sqs_record(order(1), message_id="m1")]), context) == {"batchItemFailures": []}
+        (invocation,) = captured.spans("orders-sync")
+        assert invocation.attributes["faas.invocation_id"] == context.aws_request_id
+
+
+async def test_the_sync_handler_refuses_to_run_inside_an_event_loop(execution_context, worker):
+    from framework.errors import GraphWorkerError
+
+    with pytest.raises(GraphWorkerError) as refused:
+        worker.handler(sqs_event([sqs_record(order(1), message_id="m1")]), LocalLambdaContext())
+    assert str(refused.value) == ("worker.handler is the synchronous Lambda entry point; from async code await "
+                                  "worker.process(event, context) instead")
