@@ -148,3 +148,18 @@ def test_a_datetime_whose_zone_has_no_offset_counts_as_naive_in_merge_rules():
     unknown = dt.datetime(2026, 1, 1, tzinfo=NoOffset())
     with pytest.raises(UpsertValidationError, match="must be timezone-aware"):
         Vertex(id="v", label="V", props={"p": KeepMax(unknown)}).validate()
+
+
+def test_versions_are_stored_as_ints_and_datetimes_as_microseconds_since_the_epoch():
+    from framework.versions import version_number
+
+    assert version_number(INT64_MIN) == INT64_MIN and version_number(INT64_MAX) == INT64_MAX
+    assert version_number(dt.datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC)) == 1
+    assert version_number(dt.datetime(2026, 1, 1, 2, tzinfo=dt.timezone(dt.timedelta(hours=2)))) == \
+        version_number(AWARE) == 1_767_225_600_000_000
+    assert type(version_number(AWARE)) is int
+    with pytest.raises(UpsertValidationError, match="must be timezone-aware"):
+        Vertex(id="v", label="V", version=dt.datetime(2026, 1, 1, tzinfo=NoOffset())).validate()
+    for beyond in (INT64_MIN - 1, INT64_MAX + 1):
+        with pytest.raises(UpsertValidationError, match=f"an int version must fit in 64 bits, got {beyond}"):
+            Vertex(id="v", label="V", version=beyond).validate()
