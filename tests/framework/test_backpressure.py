@@ -16,7 +16,7 @@ from gremlin_python.structure.graph import Graph
 from framework import Edge, GraphWorker, Vertex, WorkerConfig
 from framework.batching import coalesce
 from framework.breaker import CLOSED, HALF_OPEN, OPEN, BreakerSettings, CircuitBreaker
-from framework.errors import CircuitOpen, ThrottledError
+from framework.errors import CircuitOpen, ConflictError, ConnectionLost, ThrottledError
 from framework.limiter import AdaptiveLimit, LimitSettings
 from framework.redelivery import QueueRef, RedeliveryBackoff, enabled_from
 from framework.request_planner import Limits, plan_requests, records
@@ -55,6 +55,39 @@ async def test_after_a_pushback_growth_starts_again_from_zero_and_sizes_stay_who
     limit.on_pushback()
     limit.on_pushback()
     assert limit.pushbacks == 3 and limit.records == 20  # 31, then the minimum
+
+
+async def test_the_latency_floor_follows_the_recent_minimum_window_by_window():
+    """A floor seen while the database was idle does not stay forever: every 200 answers it becomes
+    the minimum of those 200, so a database that is now slower everywhere is judged against that."""
+    limit = AdaptiveLimit(LimitSettings(max_in_flight=64, initial_in_flight=32, max_records=200, min_records=20))
+    for _ in range(199):
+        limit.on_success(0.010, 10)
+    grown = limit.limit
+    limit.on_success(0.050, 10)  # the 200th answer, 5x the floor: a queue is building
+    assert limit.limit == int(grown * 0.9)
+    for _ in range(199):  # the new window: 60 ms is still slow against the old 10 ms floor...
+        limit.on_success(0.060, 10)
+    shrunk = limit.limit
+    assert shrunk < grown
+    limit.on_success(0.040, 10)  # ...until the window ends: the floor is now its minimum, 40 ms
+    limit.on_success(0.070, 10)  # within 2 x 40 ms: good again
+    assert limit.limit >= shrunk
+
+
+@pytest.mark.parametrize(("error", "pushback"), [
+    (ThrottledError("ThrottlingException: x", code="ThrottlingException"), True),
+    (ConnectionLost("no response", cause="timeout"), True),
+    (ConnectionLost("connect timed out", cause="connect_timeout"), True),
+    (ConnectionLost("refused", cause="refused", status=429), True),       # the connection table is full
+    (ConnectionLost("closed", cause="closed"), False),
+    (ConnectionLost("refused", cause="refused", status=403), False),
+    (ConflictError("ConcurrentModificationException: x"), False),
+])
+def test_what_counts_as_the_database_pushing_back(error, pushback):
+    from framework.client import is_pushback
+
+    assert is_pushback(error) is pushback
 
 
 async def test_limit_is_fixed_when_not_adaptive():
