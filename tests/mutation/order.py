@@ -47,6 +47,7 @@ IMPORT_TIME = Path("mutmut-import-time.json")
 STATS_RUN = "stats"  # MUTANT_UNDER_TEST while mutmut records which tests reach what
 MUTANT_MARK = "__mutmut_"
 MAX_EXAMPLES = 25
+TEST_TIMEOUT_S = 30.0
 
 settings.register_profile("mutation", phases=(Phase.explicit, Phase.reuse, Phase.generate), database=None)
 settings.load_profile("mutation")
@@ -97,10 +98,15 @@ def _pass_the_mutant_on() -> None:
     subprocess.Popen.__init__ = init  # type: ignore[method-assign]
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-timeout has read its settings
 def pytest_configure(config: pytest.Config) -> None:
-    """In a mutant's worker: children run the mutant too; re-import the mutated module if the
-    mutated function runs at import."""
+    """Under mutmut: a test that hangs fails after ``TEST_TIMEOUT_S`` (the suite's is 120 s; its slowest
+    test takes 5 s), so a mutant that makes a test hang costs half a minute, not two. In a mutant's
+    worker: children run the mutant too; re-import the mutated module if the mutated function runs
+    at import."""
     name = _mutant()
+    if "MUTANT_UNDER_TEST" in os.environ and getattr(config, "_env_timeout", None):
+        config._env_timeout = min(config._env_timeout, TEST_TIMEOUT_S)  # type: ignore[attr-defined]
     if MUTANT_MARK not in name:
         return
     _pass_the_mutant_on()
