@@ -219,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--report", action="store_true", help="report the last run; run nothing")
     mode.add_argument("--retest-survivors", action="store_true",
                       help="re-run only the mutants that survived the last run (keeps the other results)")
-    parser.add_argument("--max-children", type=int, default=2, help="parallel mutant runs (default 2)")
+    parser.add_argument("--max-children", type=int, default=2 * (os.cpu_count() or 1),
+                        help="mutants run at once (default: 2 per core, as tests often wait on sockets and timers)")
     parser.add_argument("--target", type=float, default=TARGET, help="score below which the exit status is 1")
     args = parser.parse_args(argv)
 
