@@ -206,3 +206,63 @@ def test_number_ranges_describe_themselves_with_plain_numbers():
     assert NumberRange(0.5, 2.25).describe() == "a finite number >= 0.5 and <= 2.25"
     assert NumberRange(0, 10, integer=True, low_open=True).describe() == "an integer > 0 and <= 10"
     assert NumberRange(1e-3, 1e21).describe() == "a finite number >= 0.001 and <= 1000000000000000000000"
+
+
+def test_the_defaults_are_the_documented_ones():
+    config = GraphConfig.from_env({"NEPTUNE_ENDPOINT": "db.example.com"})
+    assert config == GraphConfig(endpoint=Endpoint("db.example.com", 8182), reader_endpoints=(), tls=True,
+                                 use_iam=False, region=None, serializer="graphbinary-v1", connect_timeout_s=5.0,
+                                 request_timeout_s=30.0, idle_reconnect_s=600.0, max_attempts=6,
+                                 retry_max_time_s=20.0, backoff_base_s=0.05, backoff_max_s=5.0, retry_budget=20.0,
+                                 retry_budget_refill=0.2, max_in_flight=8, max_records_per_request=200,
+                                 adaptive_limits=True, breaker_failures=3, breaker_cooldown_s=5.0,
+                                 breaker_max_cooldown_s=60.0)
+    assert GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a", "AWS_DEFAULT_REGION": "ap-south-1"}).region == "ap-south-1"
+    assert GraphConfig.from_env({"NEPTUNE_ENDPOINT": "a", "AWS_DEFAULT_REGION": "ap-south-1",
+                                 "AWS_REGION": "eu-north-1"}).region == "eu-north-1"
+
+
+def test_the_limit_breaker_and_flow_settings_come_from_their_variables():
+    config = GraphConfig.from_env({
+        "NEPTUNE_ENDPOINT": "wss://db.example.com", "GRAPHWORKER_MAX_IN_FLIGHT": "3",
+        "GRAPHWORKER_MAX_RECORDS_PER_REQUEST": "50", "GRAPHWORKER_ADAPTIVE_LIMITS": "off",
+        "GRAPHWORKER_BREAKER_FAILURES": "7", "GRAPHWORKER_BREAKER_COOLDOWN_S": "1.5",
+        "GRAPHWORKER_BREAKER_MAX_COOLDOWN_S": "30", "NEPTUNE_SERIALIZER": "graphson-v3", "NEPTUNE_PORT": "9999",
+    })
+    assert (config.max_in_flight, config.max_records_per_request, config.adaptive_limits) == (3, 50, False)
+    assert (config.breaker_failures, config.breaker_cooldown_s, config.breaker_max_cooldown_s) == (7, 1.5, 30.0)
+    assert config.serializer == "graphson-v3"
+    assert config.writer_url == "wss://db.example.com:9999/gremlin"  # the port variable applies to a bare URL
+
+
+@pytest.mark.parametrize(("env", "overrides", "message"), [
+    ({}, {}, "NEPTUNE_ENDPOINT is not set: it must name the Neptune cluster (writer) endpoint, e.g. "
+             "my-cluster.cluster-abc.us-east-1.neptune.amazonaws.com"),
+    ({"NEPTUNE_ENDPOINT": "http://a"}, {}, "NEPTUNE_ENDPOINT: scheme must be ws or wss, got 'http://a'"),
+    ({"NEPTUNE_ENDPOINT": "a/b"}, {}, "NEPTUNE_ENDPOINT: 'a/b' is not a host, host:port or ws[s]://host:port URL"),
+    ({"NEPTUNE_ENDPOINT": ":8182"}, {}, "NEPTUNE_ENDPOINT: ':8182' is not a host, host:port or ws[s]://host:port URL"),
+    ({"NEPTUNE_ENDPOINT": "a", "USE_IAM": "yes"}, {},
+     "USE_IAM is true but AWS_REGION is not set: SigV4 signing needs the region"),
+    ({"NEPTUNE_ENDPOINT": "a"}, {"bogus": 1, "also": 2}, "unknown GraphConfig override(s): also, bogus"),
+    ({"NEPTUNE_ENDPOINT": "a"}, {"serializer": "gryo"},
+     "serializer must be one of ('graphbinary-v1', 'graphson-v3', 'graphson-v2'), got 'gryo'"),
+    ({"NEPTUNE_ENDPOINT": "a", "GRAPHWORKER_BREAKER_COOLDOWN_S": "10"}, {"breaker_max_cooldown_s": 5.0},
+     "breaker_max_cooldown_s (override): must be >= GRAPHWORKER_BREAKER_COOLDOWN_S (10.0), got 5.0"),
+    ({"NEPTUNE_ENDPOINT": "a", "GRAPHWORKER_MAX_IN_FLIGHT": "65", "GRAPHWORKER_MAX_RECORDS_PER_REQUEST": "9"}, {},
+     "2 invalid graph client settings: GRAPHWORKER_MAX_IN_FLIGHT: must be an integer >= 1 and <= 64, got 65; "
+     "GRAPHWORKER_MAX_RECORDS_PER_REQUEST: must be an integer >= 10 and <= 5000, got 9"),
+])
+def test_bad_client_configuration_is_reported_exactly(env, overrides, message):
+    with pytest.raises(ConfigError) as raised:
+        GraphConfig.from_env(env, **overrides)
+    assert str(raised.value) == message
+
+
+def test_endpoint_overrides_are_parsed_like_the_variables():
+    config = GraphConfig.from_env({"NEPTUNE_PORT": "9000"}, endpoint="wss://w.example.com",
+                                  reader_endpoints=["r1", "ws://r2:7000", Endpoint("r3", 1)])
+    assert config.writer_url == "wss://w.example.com:9000/gremlin" and config.tls
+    assert config.reader_endpoints == (Endpoint("r1", 9000), Endpoint("r2", 7000), Endpoint("r3", 1))
+    plain = GraphConfig.from_env({}, endpoint=Endpoint("e", 5))
+    assert plain.writer_url == "wss://e:5/gremlin"
+    assert GraphConfig.from_env({"NEPTUNE_ENDPOINT": " ws://x "}).writer_url == "ws://x:8182/gremlin"
