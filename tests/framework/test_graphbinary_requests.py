@@ -323,3 +323,11 @@ def test_a_merge_rule_this_encoder_does_not_know_is_left_to_the_generic_path() -
     with pytest.raises(UnsupportedShape) as refused:
         encode_upsert_request(uuid.uuid4(), [ElementPlan("v", "x", "L", owners=["0"], unversioned=part)])
     assert str(refused.value) == "merge rule KeepLatest"
+
+
+def test_property_keys_and_labels_never_seen_before_encode_like_gremlinpython() -> None:
+    """Keys and labels are encoded once, then reused from a bounded cache; new ones are encoded too."""
+    fresh = f"k-{uuid.uuid4().hex}"
+    plans = coalesce([("0", [Vertex("a", f"L-{fresh}", {fresh: 1, f"{fresh}-2": "x"})])]).elements
+    assert_same_bytes(str(uuid.uuid4()), plans)
+    assert_same_bytes(str(uuid.uuid4()), plans)  # and again, from the cache
