@@ -10,7 +10,7 @@ import pytest
 from framework.batching import chunk, coalesce, estimate_bytes, request_traversal
 from framework.merge_rules import AddToSet, KeepMax, KeepMin
 from framework.protocol import GremlinProtocol
-from framework.upserts import DeleteEdge, Edge, Vertex, edge_id
+from framework.upserts import DeleteEdge, DeleteVertex, Edge, Vertex, edge_id
 
 
 def test_coalesce_merges_props_in_message_order_and_tracks_owners():
@@ -164,3 +164,39 @@ def test_keep_rules_over_comparable_values_coalesce(a, b):
     assert plan.rejected == {}
     merges = plan.vertices[0].unversioned.merges
     assert (merges["p"].value, merges["q"].value) == (max(a, b), min(a, b))
+
+
+def test_the_estimate_is_an_upper_bound_for_every_kind_of_plan():
+    """Versioned upserts and deletes, edges and merge rules cost more bytes than plain vertices: the
+    estimate must stay above the real size for each, alone and together (it decides whether a request
+    may be sent without measuring it)."""
+    from framework.traversals import request_traversal as build
+
+    protocol = GremlinProtocol("graphbinary-v1")
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    rng = random.Random(9)
+    kinds = {
+        "versioned vertex": lambda i: [Vertex(f"v{i}", "Person" * rng.randrange(1, 4),
+                                              {f"k{j}": "x" * rng.randrange(0, 50) for j in range(rng.randrange(4))},
+                                              version=rng.randrange(1, 10**6))],
+        "versioned delete": lambda i: [DeleteVertex(f"v{i}", version=when)],
+        "edge": lambda i: [Edge("KNOWS" * rng.randrange(1, 3), f"a{i}", f"b{i}",
+                                {"w": rng.random(), "since": when}, version=rng.choice([None, 5]))],
+        "edge delete": lambda i: [DeleteEdge("KNOWS", f"a{i}", f"b{i}", version=rng.choice([None, 7]))],
+        "merges": lambda i: [Vertex(f"m{i}", "M", {
+            "hi": KeepMax(rng.randrange(100)), "lo": KeepMin("z" * 30),
+            "tags": AddToSet(*(f"t{j}" * 5 for j in range(rng.randrange(1, 6))))}, version=rng.choice([None, 3]))],
+    }
+    mixed: list = []
+    for name, make in kinds.items():
+        for _ in range(10):
+            writes = [w for i in range(rng.randrange(1, 8)) for w in make(i)]
+            mixed.extend(writes[:2])
+            plan = coalesce([("m", writes)])
+            elements = plan.vertices + plan.edges
+            real = len(protocol.encode("00000000-0000-0000-0000-000000000000", build(elements, now=when).bytecode))
+            assert estimate_bytes(elements) >= real, name
+    plan = coalesce([("m", mixed)])
+    elements = plan.vertices + plan.edges
+    real = len(protocol.encode("00000000-0000-0000-0000-000000000000", build(elements, now=when).bytecode))
+    assert estimate_bytes(elements) >= real
