@@ -57,7 +57,7 @@ def test_an_accepted_entry_matches_its_function_and_change_not_its_number():
 
 def test_accepted_entries_are_read_with_their_group_reason(tmp_path):
     path = tmp_path / "accepted.toml"
-    path.write_text('[[accepted]]\nreason = "why"\nmutants = [\n'
+    path.write_text('[[accepted]]\nkind = "equivalent"\nreason = "why"\nmutants = [\n'
                     '  { where = "framework.m.h", from = "x = 1", to = "x = 2" },\n]\n')
-    assert load_accepted(path) == [Accepted("framework.m.h", "x = 1", "x = 2", "why")]
+    assert load_accepted(path) == [Accepted("framework.m.h", "x = 1", "x = 2", "why", "equivalent")]
     assert load_accepted(tmp_path / "missing.toml") == []

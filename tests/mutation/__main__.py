@@ -68,6 +68,7 @@ class Accepted:
     before: str
     after: str
     reason: str
+    kind: str = ""
 
     def matches(self, m: Mutant) -> bool:
         return (self.where, self.before, self.after) == (m.where, m.before, m.after)
@@ -148,7 +149,8 @@ def load_accepted(path: Path = ACCEPTED) -> list[Accepted]:
     out: list[Accepted] = []
     for group in data.get("accepted", []):
         for m in group["mutants"]:
-            out.append(Accepted(where=m["where"], before=m["from"], after=m["to"], reason=group["reason"]))
+            out.append(Accepted(where=m["where"], before=m["from"], after=m["to"], reason=group["reason"],
+                                kind=group.get("kind", "")))
     return out
 
 
@@ -191,6 +193,10 @@ def print_report(r: Report, target: float) -> None:
     for module, counts in sorted(r.by_module.items()):
         print(f"  {module:40} {counts['killed']:7} {sum(counts.values()):6} {accepted_by_module[module]:9} "
               f"{open_by_module[module]:5}")
+    if r.accepted:
+        print("\naccepted survivors by kind (reasons in accepted.toml):")
+        for kind, count in Counter(a.kind or "-" for _, a in r.accepted).most_common():
+            print(f"  {kind:30} {count:5}")
     if r.survivors:
         print(f"\nsurvivors not accepted ({len(r.survivors)}; `mutmut show NAME` for the diff; "
               "accepted.toml entries to paste after the name):")
