@@ -167,3 +167,19 @@ async def test_connection_limit_refusals_are_bounded_and_fail_the_batch_fast(end
     # (initially 4), never one per request of the batch.
     assert 3 <= endpoint.stats.connections_refused <= 3 + 3
     assert captured.count("Bisections") == 0
+
+
+@pytest.mark.parametrize(("body", "code", "reason"), [
+    ('{"code": "AccessDeniedException", "detailedMessage": "Missing Authentication Token"}',
+     "AccessDeniedException", "Missing Authentication Token"),
+    ('{"code": "BadRequestException"}', "BadRequestException", "BadRequestException"),  # no detail: the code
+    ('{"code": "X", "detailedMessage": ""}', "X", "X"),
+    ('{"detailedMessage": "no code"}', None, '{"detailedMessage": "no code"}'),         # not Neptune's shape
+    ('["a"]', None, '["a"]'),
+    ("  Too   many\n connections  ", None, "Too many connections"),                      # plain text, spaces folded
+    ("x" * 600, None, "x" * 500),                                                      # and bounded
+])
+def test_a_refused_handshakes_body_gives_the_code_and_reason(body, code, reason):
+    from framework.transport import refusal_reason
+
+    assert refusal_reason(body) == (code, reason)

@@ -63,3 +63,39 @@ def test_error_class_labels_are_stable():
     assert e.ConnectionLost("x").error_class == "connection"
     assert e.ThrottledError("x").error_class == "throttled"
     assert e.PermanentError("x").error_class == "permanent"
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_the_error_says_the_code_and_neptunes_message(code):
+    err = e.parse_neptune_error(400, json.dumps({"code": code, "detailedMessage": "what Neptune said"}))
+    assert str(err) == f"{code}: what Neptune said"
+
+
+@pytest.mark.parametrize(("body", "message", "detail", "request_id"), [
+    ({"code": "ThrottlingException"}, "ThrottlingException: ", "", None),                 # no detailed message
+    ({"code": "ThrottlingException", "requestId": 7}, "ThrottlingException: ", "", None),  # a request id not a string
+    ({"code": "ThrottlingException", "detailedMessage": 12, "requestId": "r"}, "ThrottlingException: 12", "12", "r"),
+])
+def test_odd_neptune_bodies_are_read_defensively(body, message, detail, request_id):
+    err = e.parse_neptune_error(429, json.dumps(body))
+    assert (str(err), err.detailed_message, err.request_id, err.status) == (message, detail, request_id, 429)
+
+
+@pytest.mark.parametrize(("status", "text", "message"), [
+    (500, "java.lang.RuntimeException: boom", "server error 500: java.lang.RuntimeException: boom"),
+    (499, "", "request error 499: (no message)"),
+    (503, None, "server error 503: (no message)"),
+    (400, "[1, 2]", "request error 400: [1, 2]"),           # JSON, but not Neptune's object
+    (400, '{"code": 5}', 'request error 400: {"code": 5}'),  # an object without a code string
+])
+def test_other_servers_errors_say_the_status_and_their_text(status, text, message):
+    err = e.parse_neptune_error(status, text)
+    assert str(err) == message and err.status == status and err.detailed_message == text and err.code is None
+
+
+def test_retry_stopped_and_circuit_open_keep_their_message_and_details():
+    last = e.ThrottledError("ThrottlingException: busy", code="ThrottlingException")
+    stopped = e.DeadlineExceeded("deadline near", last)
+    assert (str(stopped), stopped.last_error) == ("deadline near", last)
+    refused = e.CircuitOpen("circuit breaker open (x); not sent", retry_after_s=2.5)
+    assert (str(refused), refused.retry_after_s) == ("circuit breaker open (x); not sent", 2.5)

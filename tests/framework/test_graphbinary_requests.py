@@ -166,11 +166,13 @@ def test_the_vertices_before_edges_shape_encodes_to_gremlinpythons_bytes(plans: 
                                    evaluation_timeout_ms=500) == expected
 
 
-def test_the_shape_is_probed_from_framework_traversals() -> None:
+def test_the_shape_is_probed_from_framework_traversals(monkeypatch: pytest.MonkeyPatch) -> None:
     bytecode = request_traversal(coalesce([("0", [Vertex("a", "A"), Edge("L", "a", "a")])]).elements).bytecode
     names = [step[0] for step in bytecode.step_instructions]
     expected = RequestShape.VERTICES_THEN_EDGES if "fold" in names else RequestShape.FLAT
+    monkeypatch.setattr(gbr, "_shape", None)  # probe now, not whatever an earlier test left cached
     assert request_shape() is expected
+    assert gbr._shape is expected  # and the fast path stays on without probing again
 
 
 def test_an_unknown_request_shape_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,3 +267,67 @@ def test_element_steps_count_the_built_traversal(plans: list[ElementPlan]) -> No
     versioned = coalesce([("0", [Vertex("a", "A", {"n": 1}, version=3)])]).elements[0]
     with pytest.raises(UnsupportedShape):
         element_steps(versioned)
+
+
+def test_versioned_plans_count_the_steps_of_the_traversal_they_build() -> None:
+    """Versioned plans are counted by walking the built traversal (the planner's request-size limit
+    of about 1,500 steps relies on it), nested anonymous traversals included."""
+    from framework.request_planner import steps
+    from framework.traversals import element_steps as planned_steps
+
+    aware = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    writes = [Vertex("a", "A", {"n": 1, "m": KeepMax(2), "s": AddToSet("x", "y")}, version=3),
+              DeleteVertex("b", version=aware), Vertex("c", "C", {"n": 2}),
+              Edge("L", "a", "c", {"w": 1.5}, version=4), DeleteEdge("L", "c", "a", version=1)]
+    plans = coalesce([("0", writes)]).elements
+    for plan in plans:
+        built = element_traversal(plan, now=NOW)
+        expected = count_steps(built.bytecode)
+        assert expected > 3
+        assert steps(built) == steps(built.bytecode) == expected
+        assert planned_steps(plan, NOW) == expected
+    assert steps(object()) == 0  # not a traversal: nothing to count
+
+
+@pytest.mark.parametrize("value", [-(2**31), 2**31 - 1, 0])
+def test_int32_request_arguments_at_their_limits_encode_like_gremlinpython(value: int) -> None:
+    plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
+    assert_same_bytes("8b5b3ee2-5b1e-4ac5-9f4d-6f0d6c58b9a1", plans, value, value)
+
+
+@pytest.mark.parametrize(("timeout", "batch", "message"), [
+    (2**31, None, "evaluationTimeout 2147483648 does not fit a GraphBinary Int"),
+    (None, -(2**31) - 1, "batchSize -2147483649 does not fit a GraphBinary Int"),
+])
+def test_request_arguments_beyond_int32_are_left_to_the_generic_path(timeout, batch, message) -> None:
+    plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
+    with pytest.raises(UnsupportedShape) as refused:
+        encode_upsert_request(uuid.uuid4(), plans, evaluation_timeout_ms=timeout, batch_size=batch)
+    assert str(refused.value) == message
+
+
+def test_a_datetime_beyond_utc_range_is_left_to_the_generic_path() -> None:
+    early = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5)))  # before year 1 in UTC
+    plan = ElementPlan("v", "x", "L", owners=["0"], unversioned=UnversionedPart(upsert=True, props={"k": early}))
+    with pytest.raises(UnsupportedShape) as refused:
+        encode_upsert_request(uuid.uuid4(), [plan])
+    assert str(refused.value) == f"datetime {early!r} is out of range"
+
+
+def test_a_merge_rule_this_encoder_does_not_know_is_left_to_the_generic_path() -> None:
+    class KeepLatest:  # a rule added to framework.merge_rules later, unknown to this encoder
+        rule = "keep_latest"
+        value = 1
+
+    part = UnversionedPart(upsert=True, merges={"k": KeepLatest()})  # type: ignore[dict-item]
+    with pytest.raises(UnsupportedShape) as refused:
+        encode_upsert_request(uuid.uuid4(), [ElementPlan("v", "x", "L", owners=["0"], unversioned=part)])
+    assert str(refused.value) == "merge rule KeepLatest"
+
+
+def test_property_keys_and_labels_never_seen_before_encode_like_gremlinpython() -> None:
+    """Keys and labels are encoded once, then reused from a bounded cache; new ones are encoded too."""
+    fresh = f"k-{uuid.uuid4().hex}"
+    plans = coalesce([("0", [Vertex("a", f"L-{fresh}", {fresh: 1, f"{fresh}-2": "x"})])]).elements
+    assert_same_bytes(str(uuid.uuid4()), plans)
+    assert_same_bytes(str(uuid.uuid4()), plans)  # and again, from the cache

@@ -116,3 +116,104 @@ def test_execution_context_closes_its_connection_and_loop_at_exit():
         ep.call(lambda e: e.wait_for(lambda e: e.stats.connections_open == 0))
         connections = ep.control.stats()["connections"]
         assert connections["client_closes"] == 1 and connections["client_resets"] == 0
+
+
+async def test_close_on_shutdown_from_a_running_loop_closes_then_calls_back(execution_context, monkeypatch):
+    import asyncio
+
+    monkeypatch.setenv("NEPTUNE_ENDPOINT", "ws://127.0.0.1:1/gremlin")
+    client = lifecycle.get_client()
+    done = asyncio.Event()
+    lifecycle.close_on_shutdown(done.set)  # as from a signal handler while the handler's loop runs
+    await done.wait()
+    assert client.closed and lifecycle._client is None
+
+
+def test_close_on_shutdown_between_invocations_runs_the_loop_to_close(execution_context, monkeypatch):
+    import asyncio
+
+    monkeypatch.setenv("NEPTUNE_ENDPOINT", "ws://127.0.0.1:1/gremlin")
+    loop = asyncio.new_event_loop()
+
+    async def first_use():
+        return lifecycle.get_client()
+
+    try:
+        client = loop.run_until_complete(first_use())
+        called: list[bool] = []
+        lifecycle.close_on_shutdown(lambda: called.append(client.closed))  # the loop is idle, not running
+        assert called == [True] and client.closed and lifecycle._client is None
+    finally:
+        loop.close()
+
+
+def test_close_on_shutdown_without_a_client_still_calls_back(execution_context):
+    called: list[str] = []
+    lifecycle.close_on_shutdown(lambda: called.append("then"))
+    lifecycle.close_on_shutdown()
+    assert called == ["then"]
+
+
+async def test_sigterm_closes_the_client_then_runs_the_previous_python_handler(execution_context, monkeypatch):
+    """The previous handler (here the test's) runs after the close, with the signal's number and frame."""
+    import asyncio
+    import os
+
+    monkeypatch.setenv("NEPTUNE_ENDPOINT", "ws://127.0.0.1:1/gremlin")
+    monkeypatch.setattr(lifecycle, "_hook_installed", False)
+    seen: list[tuple[int, bool, bool]] = []
+    done = asyncio.Event()
+
+    def previous(signum, frame):
+        seen.append((signum, frame is not None, client.closed))
+        done.set()
+
+    signal.signal(signal.SIGTERM, previous)  # the fixture puts the original handler back
+    client = lifecycle.get_client()
+    assert signal.getsignal(signal.SIGTERM) is not previous  # the hook wraps it
+    os.kill(os.getpid(), signal.SIGTERM)
+    await done.wait()
+    assert seen == [(signal.SIGTERM, True, True)]
+    assert lifecycle._client is None
+
+
+async def test_an_ignored_sigterm_stays_ignored_after_the_close(execution_context, monkeypatch):
+    import asyncio
+    import os
+
+    monkeypatch.setenv("NEPTUNE_ENDPOINT", "ws://127.0.0.1:1/gremlin")
+    monkeypatch.setattr(lifecycle, "_hook_installed", False)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    client = lifecycle.get_client()
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(100):  # the close is a task on this loop: let it run
+        if client.closed:
+            break
+        await asyncio.sleep(0.01)
+    assert client.closed
+    assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)  # still our hook, still alive
+
+
+def test_a_client_made_on_another_loop_is_replaced_and_kwargs_apply_to_the_first(execution_context, monkeypatch,
+                                                                                  captured):
+    import asyncio
+
+    monkeypatch.setenv("NEPTUNE_ENDPOINT", "ws://127.0.0.1:1/gremlin")
+    first_loop, second_loop = asyncio.new_event_loop(), asyncio.new_event_loop()
+
+    async def use(**kwargs):
+        return lifecycle.get_client(**kwargs)
+
+    try:
+        first = first_loop.run_until_complete(use(telemetry=captured.telemetry))
+        assert first.telemetry is captured.telemetry
+        assert first_loop.run_until_complete(use()) is first
+        second = second_loop.run_until_complete(use())
+        assert second is not first and not first.closed  # abandoned, not closed from the wrong loop
+        assert second_loop.run_until_complete(use()) is second
+        first_loop.run_until_complete(first.close())
+    finally:
+        first_loop.close()
+        # the fixture closes the context's client (second) on its loop, then we close that loop
+        second_loop.run_until_complete(lifecycle.close_client())
+        second_loop.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -93,3 +94,38 @@ def test_environment_credentials_follow_the_provider_chains_variables():
     legacy = environment_credentials({"AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "S",
                                       "AWS_SECURITY_TOKEN": "OLD"})
     assert legacy.token == "OLD"
+
+
+WHEN = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("url", [
+    "wss://db.example.com:8182/gremlin?b=2&a=1&a=0",   # query pairs sorted by key then value
+    "wss://db.example.com/gremlin?y=&z&s=~-_.",        # an empty value, a key without "=", unescaped marks
+    "https://db.example.com/a b/c~d",                  # a path with a space and a tilde
+    "https://db.example.com",                          # no path at all: "/"
+    "wss://[::1]:8182/gremlin",                        # IPv6 literal with a port
+    "wss://[2001:db8::1]/gremlin",                     # IPv6 literal on the default port
+    "ws://db.example.com:80/gremlin",                  # default ports are not part of the host header
+    "wss://db.example.com:443/gremlin",
+    "ws://db.example.com:443/gremlin",                 # ...but another scheme's default is
+])
+def test_urls_of_every_shape_are_signed_as_botocore_signs_them(url):
+    mine = SigV4Signer("neptune-db", "eu-west-1").headers("GET", url, "AKID", "secret/key+x", "tok", now=WHEN)
+    assert mine == botocore_headers(url, "neptune-db", "eu-west-1", "AKID", "secret/key+x", "tok", WHEN)
+
+
+def test_the_signing_time_is_converted_to_utc():
+    offset = WHEN.astimezone(dt.timezone(dt.timedelta(hours=-7)))
+    url = "wss://db.example.com:8182/gremlin"
+    assert SigV4Signer("neptune-db", "us-east-1").headers("GET", url, "AK", "S", None, now=offset) == \
+        botocore_headers(url, "neptune-db", "us-east-1", "AK", "S", None, WHEN)
+
+
+def test_without_a_time_the_current_utc_time_is_signed():
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    headers = SigV4Signer("neptune-db", "us-east-1").headers("GET", "wss://h/gremlin", "AK", "S", None)
+    after = dt.datetime.now(dt.UTC)
+    signed = dt.datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    assert before <= signed <= after
+    assert headers == botocore_headers("wss://h/gremlin", "neptune-db", "us-east-1", "AK", "S", None, signed)

@@ -135,3 +135,99 @@ def test_the_purge_command(capsys):
         assert main(["purge-tombstones", "--endpoint", ep.url, "--older-than", "30d"]) == 0
         assert "purged 2 tombstone(s)" in capsys.readouterr().out
         assert ep.control.stats()["vertices"] == 1
+
+
+async def _old_tombstones(client, count: int) -> None:
+    for i in range(count):
+        await client.submit(g.add_v(TOMBSTONE_LABEL).property(T.id, f"gw:tombstone:v:old{i}")
+                            .property(DELETED_AT_KEY, dt.datetime(2020, 1, 1, tzinfo=dt.UTC)).id_())
+
+
+@pytest.mark.parametrize("older_than_s", [0, -1.0, float("nan")])
+async def test_a_purge_needs_a_positive_age(make_client, older_than_s):
+    with pytest.raises(ValueError) as refused:
+        await purge_tombstones(make_client(), older_than_s=older_than_s)
+    assert str(refused.value) == f"older_than_s must be a positive number of seconds, got {older_than_s!r}"
+
+
+async def test_a_purge_by_a_sub_second_age_and_its_span(make_client, captured):
+    client = make_client()
+    await _old_tombstones(client, 1)
+    result = await purge_tombstones(client, older_than_s=0.5)
+    assert (result.purged, result.requests, result.complete) == (1, 1, True)
+    (span,) = captured.spans("gremlin purge tombstones")
+    assert span.attributes["db.query.summary"] == "purge tombstones"
+
+
+async def test_a_purge_request_is_bounded_by_the_deadline(endpoint, make_client):
+    """A request that does not answer (the database holds its locks) ends at the purge's deadline."""
+    from framework.errors import DeadlineExceeded
+
+    client = make_client(request_timeout_s=60.0)
+    await _old_tombstones(client, 1)
+    endpoint.apply_settings({"hold_ms": 60_000})
+    try:
+        with pytest.raises(DeadlineExceeded):
+            await purge_tombstones(client, older_than_s=HOUR, deadline=time.monotonic() + 0.3)
+    finally:
+        endpoint.apply_settings({"hold_ms": 0})
+        endpoint.release_holds()
+
+
+async def test_the_scheduled_purge_keeps_two_seconds_for_reporting(endpoint, make_client, captured, monkeypatch):
+    from framework.tombstones import scheduled_purge
+
+    monkeypatch.setenv("GRAPHWORKER_TOMBSTONE_RETENTION_S", "7200")
+    client = make_client()
+    await _old_tombstones(client, 3)
+    late = await scheduled_purge(LocalLambdaContext(timeout_s=1.9), client=client, metrics=captured.telemetry.metrics)
+    assert late == {"purged": 0, "requests": 0, "complete": False, "retention_s": 7200}  # under 2 s left: none
+    # 0.8 s left after the 2 s margin (one local request takes milliseconds); a 3 s margin would leave none
+    done = await scheduled_purge(LocalLambdaContext(timeout_s=2.8), client=client, metrics=captured.telemetry.metrics)
+    assert done == {"purged": 3, "requests": 1, "complete": True, "retention_s": 7200}
+    assert captured.values("TombstonesPurged") == [0.0, 3.0]
+    assert await scheduled_purge(None, client=client, metrics=captured.telemetry.metrics) == {
+        "purged": 0, "requests": 1, "complete": True, "retention_s": 7200}  # no context: no deadline
+
+
+async def test_a_tombstone_records_what_was_deleted_and_the_newest_delete(endpoint, worker, make_client):
+    from framework.versions import TOMBSTONE_KIND_KEY, TOMBSTONE_OF_KEY
+
+    await write(worker, {"id": "a", "v": 1})
+    await write(worker, {"id": "a", "v": 2, "delete": True})
+    client = make_client()
+    tomb = tombstone_id("v", "a")
+    (first,) = await client.submit(g.V(tomb).value_map())
+    assert (first[TOMBSTONE_KIND_KEY], first[TOMBSTONE_OF_KEY], first[VERSION_KEY]) == (["vertex"], ["a"], [2])
+    await write(worker, {"id": "a", "v": 5, "delete": True})  # a newer delete moves the tombstone on
+    (newer,) = await client.submit(g.V(tomb).value_map())
+    assert newer[VERSION_KEY] == [5] and newer[DELETED_AT_KEY][0] >= first[DELETED_AT_KEY][0]
+    await write(worker, {"id": "a", "v": 3, "delete": True})  # an older one changes nothing
+    (after,) = await client.submit(g.V(tomb).value_map())
+    assert after == newer
+    await write(worker, {"id": "a", "v": 4})  # an upsert older than the delete stays deleted
+    assert await client.submit(g.V("a").count()) == [0]
+
+
+async def test_an_edge_tombstone_names_the_edge(endpoint, captured, client_factory, make_client):
+    from framework import DeleteEdge, Edge, edge_id
+    from framework.versions import TOMBSTONE_KIND_KEY, TOMBSTONE_OF_KEY
+
+    w = GraphWorker(service="edges", config=WorkerConfig(deadline_margin_s=1.0), telemetry=captured.telemetry,
+                    client=client_factory())
+
+    @w.upserts()
+    def to_graph(msg: dict[str, Any]):
+        if msg.get("delete"):
+            return [DeleteEdge("L", "a", "b", version=msg["v"])]
+        return [Vertex("a", "U"), Vertex("b", "U"), Edge("L", "a", "b", {"w": msg["v"]}, version=msg["v"])]
+
+    await write(w, {"v": 1})
+    await write(w, {"v": 2, "delete": True})
+    client = make_client()
+    (tomb,) = await client.submit(g.V(tombstone_id("e", edge_id("L", "a", "b"))).value_map())
+    assert (tomb[TOMBSTONE_KIND_KEY], tomb[TOMBSTONE_OF_KEY], tomb[VERSION_KEY]) == (
+        ["edge"], [edge_id("L", "a", "b")], [2])
+    assert await client.submit(g.E().count()) == [0]
+    await write(w, {"v": 3})  # newer than the delete: the edge is back, with its own property
+    assert await client.submit(g.E(edge_id("L", "a", "b")).values("w")) == [3]

@@ -198,9 +198,14 @@ async def test_missing_endpoint_is_isolated_by_bisection_and_retriable(endpoint,
                for i in range(8)]
     response = await worker.process(sqs_event(records), LocalLambdaContext())
     assert failures(response) == {"m5"}
-    assert captured.count("Bisections") >= 3  # 8 edges -> 4 -> 2 -> 1
-    bisects = captured.spans("graphworker.bisect")
-    assert len(bisects) >= 3 and any(s.attributes["graphworker.elements"] == 8 for s in bisects)
+    # one request of 8 vertices then 8 edges; the failing edge is isolated in 4 halvings: 16 -> 8 -> 4 -> 2 -> 1
+    assert captured.count("Bisections") == 4
+    bisects = captured.spans("graphworker.bisect")  # innermost first (in the order they ended)
+    assert [s.attributes["graphworker.elements"] for s in bisects] == [2, 4, 8, 16]
+    assert {s.attributes["error.type"] for s in bisects} == {"ConstraintViolationException"}
+    assert {(s.status.status_code.name, s.status.description) for s in bisects} == {
+        ("ERROR", "isolated failing elements")}
+    assert captured.spans("graphworker-queue process")[0].attributes["graphworker.bisections"] == 4
     assert captured.count("MessagesFailed", Reason="write_failed") == 1
     assert endpoint.store.edge_count() == 7
     # Later the vertex arrives; the redelivered message then succeeds.
@@ -357,3 +362,57 @@ def test_sync_handler_keeps_one_connection_across_invocations(execution_context,
             assert response == {"batchItemFailures": []}
         assert ep.control.stats()["connections"]["total"] == 1
         assert ep.control.stats()["vertices"] == 3
+
+
+async def test_map_record_gives_what_one_record_would_write_without_writing(endpoint, worker):
+    """``map_record`` (what a local graph check uses) takes Lambda's raw record or Powertools' SQSRecord."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    raw = sqs_record(order(7), message_id="m7")
+    expected = [Vertex(id="c-1", label="Customer", props={"name": "Ada"}),
+                Vertex(id="o-7", label="Order", props={"total": 17.0}),
+                Edge(label="PLACED", from_id="c-1", to_id="o-7")]
+    assert await worker.map_record(raw) == expected
+    assert await worker.map_record(SQSRecord(raw)) == expected
+    assert list(endpoint.store.vertices()) == []  # mapped, not written
+
+
+async def test_map_record_fails_a_record_without_a_body_with_its_reason(worker):
+    from framework.mapping import MessageFailed
+
+    raw = sqs_record(order(7), message_id="m7")
+    del raw["body"]
+    with pytest.raises(MessageFailed) as failed:
+        await worker.map_record(raw)
+    assert failed.value.kind == "invalid_record"
+    assert failed.value.reason == "body is missing or null, expected a string"
+    with pytest.raises(MessageFailed) as not_json:
+        await worker.map_record({**raw, "body": "{"})
+    assert not_json.value.kind == "invalid_message"
+
+
+def test_the_sync_handler_passes_the_lambda_context_on(execution_context, monkeypatch, captured):
+    """The invocation span is named after the function and carries the request id: from the context."""
+    from gwlocal.gremlin_server.thread import EndpointThread
+
+    with EndpointThread() as ep:
+        monkeypatch.setenv("NEPTUNE_ENDPOINT", f"ws://127.0.0.1:{ep.port}/gremlin")
+        worker = GraphWorker(service="sync", telemetry=captured.telemetry)
+
+        @worker.upserts(model=OrderPlaced)
+        def to_graph(msg: OrderPlaced):
+            yield Vertex(id=msg.order_id, label="Order")
+
+        context = LocalLambdaContext(function_name="orders-sync")
+        assert worker.handler(sqs_event([sqs_record(order(1), message_id="m1")]), context) == {"batchItemFailures": []}
+        (invocation,) = captured.spans("orders-sync")
+        assert invocation.attributes["faas.invocation_id"] == context.aws_request_id
+
+
+async def test_the_sync_handler_refuses_to_run_inside_an_event_loop(execution_context, worker):
+    from framework.errors import GraphWorkerError
+
+    with pytest.raises(GraphWorkerError) as refused:
+        worker.handler(sqs_event([sqs_record(order(1), message_id="m1")]), LocalLambdaContext())
+    assert str(refused.value) == ("worker.handler is the synchronous Lambda entry point; from async code await "
+                                  "worker.process(event, context) instead")
