@@ -48,18 +48,21 @@ async def test_limit_grows_near_the_floor_and_halves_on_pushback():
 
 async def test_after_a_pushback_growth_starts_again_from_zero_and_sizes_stay_whole():
     limit = AdaptiveLimit(LimitSettings(max_in_flight=8, initial_in_flight=2, max_records=200, min_records=20))
+    limit.on_pushback(heavy=True)
+    limit.on_pushback(heavy=True)
+    assert limit.records == 50 and isinstance(limit.records, int) and limit.pushbacks == 2
     for _ in range(7):
         limit.on_success(0.010, 50)  # seven good answers: one short of growing the size
-    limit.on_pushback()
-    assert limit.records == 50 and isinstance(limit.records, int) and limit.pushbacks == 1
+    limit.on_pushback()  # a full queue: the size stays, the count of good answers restarts
+    assert limit.records == 50 and limit.pushbacks == 3
     limit.on_success(0.010, 50)  # the count restarted: one good answer does not grow it
     assert limit.records == 50
     for _ in range(7):
         limit.on_success(0.010, 50)
     assert limit.records == 63  # the eighth since the pushback: 50 x 1.25 + 1
-    limit.on_pushback()
-    limit.on_pushback()
-    assert limit.pushbacks == 3 and limit.records == 20  # 31, then the minimum
+    limit.on_pushback(heavy=True)
+    limit.on_pushback(heavy=True)
+    assert limit.pushbacks == 5 and limit.records == 20  # 31, then the minimum
 
 
 async def test_the_latency_floor_follows_the_recent_minimum_window_by_window():
