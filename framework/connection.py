@@ -90,6 +90,9 @@ class GremlinConnection:
                 await self._transport.send(frame)
                 results = await asyncio.shield(pending.future)
         except TimeoutError:
+            # This caller raises its own error below: its future leaves the table first, so the
+            # close does not set an exception on it that nobody would ever read.
+            self._pending.pop(request_id, None)
             await self._fail(ConnectionLost(
                 f"no response to request {request_id} within {timeout_s:.3g} s; closing the connection",
                 cause="timeout", request_id=request_id))

@@ -90,15 +90,14 @@ class GremlinProtocol:
         try:
             message = self._serializer.deserialize_message(payload)
             status = message["status"]
-            data = message["result"]["data"]
-        except Exception as exc:  # any decoding failure is a protocol failure
+            return ResponseFrame(
+                request_id=str(message["requestId"]),
+                status=int(status["code"]),
+                message=status.get("message"),
+                data=_unwrap(message["result"]["data"]),
+            )
+        except Exception as exc:  # any decoding failure (a status code that is no number, too) is a protocol failure
             raise ProtocolError(f"undecodable response frame ({type(exc).__name__}: {exc})") from exc
-        return ResponseFrame(
-            request_id=str(message["requestId"]),
-            status=int(status["code"]),
-            message=status.get("message"),
-            data=_unwrap(data),
-        )
 
 
 def _unwrap(data: Any) -> list[Any]:

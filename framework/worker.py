@@ -246,6 +246,13 @@ class GraphBatchProcessor(AsyncBatchProcessor):
         self._by_id: dict[str, list[_Message]] = {}
         self.requests = 0
 
+    def async_process(self) -> list[tuple[Any, ...]]:
+        """Refused: Powertools' entry points (``async_process_partial_response``, ``async_batch_processor``)
+        call this, which would run only the reporting step and answer every record as succeeded
+        with nothing mapped or written. Drive the processor through ``GraphWorker.process``."""
+        raise TypeError("GraphBatchProcessor writes the batch in process_records(): call GraphWorker.process() "
+                        "(or worker.handler), not Powertools' async_process_partial_response/async_process")
+
     # -------------------------------------------------------------- Powertools hooks
     async def record_handler(self, record: SQSRecord) -> str:
         """Reports the outcome already decided for every record with this record's message id."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mutation.__main__ import Accepted, Mutant, changed_lines, load_accepted, score, status_of, where_of
+from tests.mutation.__main__ import (
+    Accepted,
+    Mutant,
+    changed_lines,
+    load_accepted,
+    print_report,
+    score,
+    status_of,
+    where_of,
+)
 
 
 @pytest.mark.parametrize(("code", "status"), [(1, "killed"), (3, "killed"), (-24, "killed"), (24, "killed"),
@@ -61,3 +70,15 @@ def test_accepted_entries_are_read_with_their_group_reason(tmp_path):
                     '  { where = "framework.m.h", from = "x = 1", to = "x = 2" },\n]\n')
     assert load_accepted(path) == [Accepted("framework.m.h", "x = 1", "x = 2", "why", "equivalent")]
     assert load_accepted(tmp_path / "missing.toml") == []
+
+
+def test_a_stopped_run_is_scored_on_its_checked_mutants_and_says_it_is_partial(capsys):
+    mutants = [_m("f", "killed"), _m("g", "survived"), _m("h", "not checked"), _m("i", "not checked")]
+    report = score(mutants, [Accepted("framework.m.h", "a", "b", "equivalent")])  # unchecked: not subtracted
+    assert (report.total, report.not_checked, report.checked, report.denominator) == (4, 2, 2, 2)
+    assert report.partial and report.score == 0.5
+    assert [m.where for m in report.survivors] == ["framework.m.g"] and not report.accepted and not report.stale
+    print_report(report, 0.85)
+    out = capsys.readouterr().out
+    assert "PARTIAL RUN: 2 of 4 mutants not checked yet" in out and "covers the 2 checked" in out
+    assert score([_m("f", "killed")], []).partial is False

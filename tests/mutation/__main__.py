@@ -3,6 +3,7 @@
     python -m tests.mutation                      # fresh run over framework/, then the report
     python -m tests.mutation --report             # the report of the last run, without running
     python -m tests.mutation --retest-survivors   # re-check only the last run's survivors (after adding tests)
+    python -m tests.mutation --resume             # go on with a run that was stopped (checks what is unchecked)
 
 mutmut's settings (which tests, fork server, the plugin in ``order.py``) are in ``[tool.mutmut]``
 in pyproject.toml; it works in ``mutants/`` (git-ignored). The score is
@@ -15,7 +16,8 @@ observable behaviour differs) and the few deliberately not worth a test. An acce
 the function and the line before and after the change, not mutmut's mutant number, so it keeps
 matching when other mutants of the function come and go; an entry that matches no mutant any more
 is reported as stale, and one whose mutant is now killed is reported too (drop either). Exits 1
-when the score is below ``--target`` (0.85).
+when the score is below ``--target`` (0.85), or when the run is partial (mutants not checked yet:
+a stopped run; its score covers the checked mutants only and is printed as such).
 """
 
 from __future__ import annotations
@@ -84,9 +86,20 @@ class Report:
     accepted_killed: list[tuple[Mutant, Accepted]] = field(default_factory=list)  # accepted, yet killed now
     by_module: dict[str, Counter[str]] = field(default_factory=dict)
 
+    not_checked: int = 0
+
+    @property
+    def checked(self) -> int:
+        return self.total - self.not_checked
+
+    @property
+    def partial(self) -> bool:
+        return self.not_checked > 0
+
     @property
     def denominator(self) -> int:
-        return self.total - len(self.accepted)
+        """Checked mutants that are not accepted survivors: a stopped run is scored on what it checked."""
+        return self.checked - len(self.accepted)
 
     @property
     def score(self) -> float:
@@ -132,6 +145,9 @@ def score(mutants: Sequence[Mutant], accepted: Sequence[Accepted]) -> Report:
         match = next((i for i, a in enumerate(accepted) if a.matches(m)), None)
         if match is not None:
             used.add(match)
+        if m.status == "not checked":  # a stopped run: neither killed nor a survivor yet
+            report.not_checked += 1
+            continue
         if m.status == "killed":
             report.killed += 1
             if match is not None:
@@ -186,13 +202,16 @@ def toml_entry(m: Mutant) -> str:
 def print_report(r: Report, target: float) -> None:
     print(f"\nmutants in framework/: {r.total}; killed {r.killed}; accepted survivors {len(r.accepted)}; "
           f"other survivors {len(r.survivors)}")
+    if r.partial:
+        print(f"PARTIAL RUN: {r.not_checked} of {r.total} mutants not checked yet (`--resume` goes on); "
+              f"the score below covers the {r.checked} checked")
     print(f"score: {r.killed}/{r.denominator} = {r.score:.1%} (target {target:.0%})")
     accepted_by_module = Counter(m.module for m, _ in r.accepted)
     open_by_module = Counter(m.module for m in r.survivors)
-    print(f"\n  {'module':40} {'killed':>7} {'total':>6} {'accepted':>9} {'open':>5}")
+    print(f"\n  {'module':40} {'killed':>7} {'total':>6} {'accepted':>9} {'open':>5} {'unchecked':>9}")
     for module, counts in sorted(r.by_module.items()):
         print(f"  {module:40} {counts['killed']:7} {sum(counts.values()):6} {accepted_by_module[module]:9} "
-              f"{open_by_module[module]:5}")
+              f"{open_by_module[module]:5} {counts['not checked']:9}")
     if r.accepted:
         print("\naccepted survivors by kind (reasons in accepted.toml):")
         for kind, count in Counter(a.kind or "-" for _, a in r.accepted).most_common():
@@ -225,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--report", action="store_true", help="report the last run; run nothing")
     mode.add_argument("--retest-survivors", action="store_true",
                       help="re-run only the mutants that survived the last run (keeps the other results)")
+    mode.add_argument("--resume", action="store_true",
+                      help="go on with a stopped run: check only the mutants without a result yet")
     parser.add_argument("--max-children", type=int, default=2 * (os.cpu_count() or 1),
                         help="mutants run at once (default: 2 per core, as tests often wait on sockets and timers)")
     parser.add_argument("--target", type=float, default=TARGET, help="score below which the exit status is 1")
@@ -235,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = [m.name for m in load_mutants() if m.status in ("survived", "no tests", "other")]
         if names:
             mutmut("run", "--max-children", str(args.max_children), *names)
+    elif args.resume:
+        mutmut("run", "--max-children", str(args.max_children))  # mutmut skips mutants that have a result
     elif not args.report:
         shutil.rmtree(MUTANTS, ignore_errors=True)  # mutmut keeps old verdicts; a score needs a fresh run
         mutmut("run", "--max-children", str(args.max_children))
@@ -242,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_report(report, args.target)
     if not args.report:
         print(f"\nrun took {time.monotonic() - started:.0f} s")
-    return 1 if report.score < args.target else 0
+    return 1 if report.partial or report.score < args.target else 0
 
 
 if __name__ == "__main__":

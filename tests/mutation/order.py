@@ -77,6 +77,8 @@ CHILD_PROCESS_CODE: dict[str, tuple[str, ...]] = {
     "tests/framework/test_lifecycle.py::test_execution_context_closes_its_connection_and_loop_at_exit": (
         "framework.lifecycle.x_close_on_shutdown", "framework.lifecycle.x_get_client",
         "framework.worker.x__close_loop", "framework.worker.xǁGraphWorkerǁ_handle"),
+    "tests/framework/test_lifecycle_hooks.py::test_an_ignored_sigterm_does_not_terminate_the_process": (
+        "framework.lifecycle.x__on_sigterm",),
 }
 
 _popen_init = subprocess.Popen.__init__
