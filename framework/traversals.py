@@ -20,7 +20,7 @@ Shapes (``VER`` = ``gw:version``, ``TOMB`` = the element's tombstone vertex):
 - versioned upsert, groups ``v1 < ... < vn`` (``gw:v:k`` = the version that last set ``k``)::
 
       coalesce(V(TOMB).has(VER, gte(vn)).constant(STALE),                    // deleted at/after vn
-               mergeV([T.id: X]).option(onCreate, [label: L, gw:born: v1])
+               mergeV([T.id: X]).option(onCreate, [label: L, gw:born: vn])
                    .sideEffect(not(V(TOMB).has(VER, gte(vi)))                // per group: after any delete
                        .sideEffect(not(has(gw:v:k, gte(vi))).property(single, k, v).property(single, gw:v:k, vi))
                        ... <merge rules of vi>)
@@ -176,7 +176,10 @@ def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> GraphTraversal:
     top = part.top
     assert top is not None
     tombs = _tombstones(plan)
-    born = long(part.groups[0].number)
+    # Created at the newest version (never skipped: the whole upsert is stale otherwise); each group
+    # that passes the tombstone check below lowers it, so a life a batch recreates starts at its
+    # oldest write newer than the delete, not at a write the delete made stale.
+    born = long(top)
     if plan.is_edge:
         search: dict[Any, Any] = {T.id: plan.element_id, T.label: plan.label, Direction.OUT: plan.from_id,
                                   Direction.IN: plan.to_id}

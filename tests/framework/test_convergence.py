@@ -283,6 +283,20 @@ async def test_a_delete_of_an_earlier_life_is_merely_stale(endpoint, worker, cap
     assert captured.count("LateDeletes", Kind="vertex") == 0
 
 
+
+async def test_a_life_that_a_batch_recreates_is_born_at_its_oldest_write_newer_than_the_delete(endpoint, worker,
+                                                                                               captured):
+    """One batch holding a write older than the delete (skipped) and one newer (recreates the element):
+    the new life starts at the newer one, so a delete between the two belongs to the old life."""
+    await send(worker, [v("a", 1, p="a1")])
+    await send(worker, [{"op": "dv", "id": "a", "v": 4}])
+    await send(worker, [v("a", 2, p="a2"), v("a", 6, p="a6")])  # one batch: 2 is older than the delete
+    assert props(endpoint, "a") == {"p": "a6", VERSION_KEY: 6}
+    assert [p.value for p in endpoint.store.vertex("a").properties["gw:born"]] == [6]
+    await send(worker, [{"op": "dv", "id": "a", "v": 5}])  # of the old life: stale, not late
+    assert props(endpoint, "a") == {"p": "a6", VERSION_KEY: 6}
+    assert captured.count("LateDeletes", Kind="vertex") == 0
+
 async def test_64_bit_integers_round_trip(endpoint, worker, captured):
     values = {"big": 2**40, "max": 2**63 - 1, "min": -(2**63), "small": 7}
     assert await send(worker, [v("a", 2**62, **values)], [{"op": "v", "id": "b", "props": values}]) == set()
