@@ -80,7 +80,8 @@ async def test_request_on_a_socket_that_ended_without_a_reason(endpoint, session
         f"connection closed ({url})", "closed", None)
 
 
-async def test_a_timed_out_request_names_itself(endpoint, session):
+async def _submit_that_times_out(endpoint, session) -> tuple[GremlinConnection, ConnectionLost]:
+    """A write the endpoint holds for a minute, sent with a 0.2 s timeout."""
     endpoint.apply_settings({"hold_ms": 60_000})
     url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
     transport = await WebSocketTransport.connect(session, url, headers={}, timeout_s=5.0)
@@ -93,11 +94,26 @@ async def test_a_timed_out_request_names_itself(endpoint, session):
         endpoint.apply_settings({"hold_ms": 0})
         endpoint.release_holds()
         await conn.close()
-    request_id = lost.value.request_id
+    return conn, lost.value
+
+
+async def test_a_timed_out_request_names_itself(endpoint, session):
+    conn, lost = await _submit_that_times_out(endpoint, session)
+    request_id = lost.request_id
     assert request_id is not None and len(request_id) == 36
-    assert str(lost.value) == f"no response to request {request_id} within 0.2 s; closing the connection"
-    assert lost.value.cause == "timeout"
+    assert str(lost) == f"no response to request {request_id} within 0.2 s; closing the connection"
+    assert lost.cause == "timeout"
     assert conn.closed
+
+
+async def test_a_timed_out_request_leaves_no_unretrieved_future_behind(endpoint, session, caplog):
+    """The caller gets its own ConnectionLost; the request's future must not also hold one that
+    nobody reads (asyncio logs "Future exception was never retrieved" when it is collected)."""
+    with caplog.at_level("ERROR", logger="asyncio"):
+        await _submit_that_times_out(endpoint, session)
+        gc.collect()
+        await asyncio.sleep(0)  # let the loop run the exception handler, if one was called
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
 async def test_closing_a_connection_stops_its_reader(endpoint, session):
@@ -109,24 +125,3 @@ async def test_closing_a_connection_stops_its_reader(endpoint, session):
     await conn.close()
     assert readers_running() == []
     assert conn.closed and conn.close_cause == "client"
-
-
-async def test_a_timed_out_request_leaves_no_unretrieved_future_behind(endpoint, session, caplog):
-    """The caller gets its own ConnectionLost; the request's future must not also hold one that
-    nobody reads (asyncio logs "Future exception was never retrieved" when it is collected)."""
-    endpoint.apply_settings({"hold_ms": 60_000})
-    url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
-    transport = await WebSocketTransport.connect(session, url, headers={}, timeout_s=5.0)
-    conn = await GremlinConnection.open(transport, PROTOCOL, role="writer", url=url)
-    write = g.merge_v({T.id: "x"}).option(Merge.on_create, {T.label: "A"}).id_()
-    try:
-        with caplog.at_level("ERROR", logger="asyncio"):
-            with pytest.raises(ConnectionLost):
-                await conn.submit(write.bytecode, timeout_s=0.2)
-            gc.collect()
-            await asyncio.sleep(0)  # let the loop run the exception handler, if one was called
-    finally:
-        endpoint.apply_settings({"hold_ms": 0})
-        endpoint.release_holds()
-        await conn.close()
-    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

@@ -3,6 +3,8 @@ reason and failure kind. Deleting an edge does not need its endpoints, so it is 
 
 from __future__ import annotations
 
+import pytest
+
 from framework.batch_writer import BatchWriter
 from framework.batching import coalesce
 from framework.upserts import DeleteEdge, Edge, Vertex
@@ -20,22 +22,17 @@ async def _conflicts(endpoint, make_client, *writes):
     return await _write(make_client(max_attempts=1), *writes)
 
 
-async def test_an_edge_from_a_failed_vertex_fails_with_its_reason_and_kind(endpoint, make_client):
-    plan, outcome = await _conflicts(endpoint, make_client, Vertex("a", "V"), Vertex("b", "V"), Edge("L", "a", "b"))
+@pytest.mark.parametrize(("failed", "written", "edge_from", "edge_to"),
+                         [("a", "b", "a", "b"), ("d", "c", "c", "d")], ids=["from", "to"])
+async def test_an_edge_whose_endpoint_vertex_failed_fails_with_its_reason_and_kind(endpoint, make_client, failed,
+                                                                                   written, edge_from, edge_to):
+    plan, outcome = await _conflicts(endpoint, make_client, Vertex(failed, "V"), Vertex(written, "V"),
+                                     Edge("L", edge_from, edge_to))
     (edge,) = plan.edges
-    reason = outcome.failed[("v", "a")]
-    assert outcome.failure_kind == {("v", "a"): "database_busy", edge.key: "database_busy"}
-    assert outcome.failed[edge.key] == f"not written: its endpoint vertex 'a' failed in this batch ({reason})"
-    assert outcome.committed == {("v", "b")}
-
-
-async def test_an_edge_to_a_failed_vertex_fails_with_its_reason_and_kind(endpoint, make_client):
-    plan, outcome = await _conflicts(endpoint, make_client, Vertex("d", "V"), Vertex("c", "V"), Edge("L", "c", "d"))
-    (edge,) = plan.edges
-    reason = outcome.failed[("v", "d")]
-    assert outcome.failure_kind == {("v", "d"): "database_busy", edge.key: "database_busy"}
-    assert outcome.failed[edge.key] == f"not written: its endpoint vertex 'd' failed in this batch ({reason})"
-    assert outcome.committed == {("v", "c")}
+    reason = outcome.failed[("v", failed)]
+    assert outcome.failure_kind == {("v", failed): "database_busy", edge.key: "database_busy"}
+    assert outcome.failed[edge.key] == f"not written: its endpoint vertex '{failed}' failed in this batch ({reason})"
+    assert outcome.committed == {("v", written)}
 
 
 async def test_deleting_an_edge_does_not_wait_for_its_endpoints(endpoint, make_client):
