@@ -150,9 +150,12 @@ def test_every_documented_report_key_is_reported(tmp_path):
 
 
 def test_ctrl_c_stops_the_run_and_its_servers(tmp_path):
+    # SIGINT's default disposition in the child: a test run started in the background by a shell
+    # without job control inherits SIGINT ignored, and Python keeps it ignored (Ctrl-C would do nothing).
     proc = subprocess.Popen([sys.executable, "-m", "gwlocal.cli", "local", "--messages", "100000", "--rate", "50",
                              "--no-dashboard", "--output", str(tmp_path / "out")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()  # the first progress line: the servers are up
