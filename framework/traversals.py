@@ -21,9 +21,10 @@ Shapes (``VER`` = ``gw:version``, ``TOMB`` = the element's tombstone vertex):
 
       coalesce(V(TOMB).has(VER, gte(vn)).constant(STALE),                    // deleted at/after vn
                mergeV([T.id: X]).option(onCreate, [label: L, gw:born: vn])
-                   .sideEffect(not(V(TOMB).has(VER, gte(vi)))                // per group: after any delete
+                   .sideEffect(not(V(TOMB).has(VER, gte(vi)))                // per older group: after any delete
                        .sideEffect(not(has(gw:v:k, gte(vi))).property(single, k, v).property(single, gw:v:k, vi))
                        ... <merge rules of vi>)
+                   ... <the newest group's steps, inline: the first branch checked its tombstones>
                    .sideEffect(not(has(VER, gte(vn))).property(single, VER, vn))
                    .coalesce(has(VER, gt(vn)).constant(STALE), constant(X)))
 
@@ -47,13 +48,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.process.graph_traversal import GraphTraversal, __
 from gremlin_python.process.traversal import Cardinality, CardinalityValue, Direction, Merge, P, T
 from gremlin_python.statics import long
-from gremlin_python.structure.graph import Graph
 
 from .batching import ElementPlan, UnversionedPart, VersionedPart
+from .gremlin_steps import Steps, __, g_inject
 from .merge_rules import AddToSet, KeepMax, KeepMin, MergeValue
 from .protocol import PreparedRequest
 from .upserts import PropertyValue
@@ -70,7 +69,6 @@ from .versions import (
     tombstone_id,
 )
 
-_g = traversal().with_graph(Graph())
 _INT32 = (-(2**31), 2**31 - 1)
 
 
@@ -89,7 +87,7 @@ def _wired(props: dict[str, Any]) -> dict[str, Any]:
     return {k: wire(v) for k, v in props.items()}
 
 
-def request_traversal(elements: Sequence[ElementPlan], *, now: dt.datetime | None = None) -> Any:
+def request_traversal(elements: Sequence[ElementPlan], *, now: dt.datetime | None = None) -> Steps:
     """One request that writes every element and answers one token per element.
 
     ``union`` runs each element's sub-traversal once for the single injected traverser, so the
@@ -101,24 +99,25 @@ def request_traversal(elements: Sequence[ElementPlan], *, now: dt.datetime | Non
     vertices = [rendered(e, stamp) for e in elements if not e.is_edge]
     edges = [rendered(e, stamp) for e in elements if e.is_edge]
     if vertices and edges:
-        return _g.inject(0).union(*vertices).fold().union(__.unfold(), *edges)
-    return _g.inject(0).union(*(vertices or edges))
+        return g_inject(0).union(*vertices).fold().union(__.unfold(), *edges)
+    return g_inject(0).union(*(vertices or edges))
 
 
-def rendered(plan: ElementPlan, now: dt.datetime) -> Any:
+def rendered(plan: ElementPlan, now: dt.datetime) -> Steps:
     """The element's sub-traversal, built once per batch (the planner counts its steps, bisection reuses it)."""
     cached = plan.rendered
     if cached is not None and cached[0] == now:
-        return cached[1]
+        hit: Steps = cached[1]
+        return hit
     built = element_traversal(plan, now=now)
     plan.rendered = (now, built)
     return built
 
 
-def element_traversal(plan: ElementPlan, *, now: dt.datetime | None = None) -> Any:
+def element_traversal(plan: ElementPlan, *, now: dt.datetime | None = None) -> Steps:
     """The anonymous traversal that writes one planned element and emits its answer token."""
     stamp = now or dt.datetime.now(dt.UTC)
-    steps: GraphTraversal | None = None
+    steps: Steps | None = None
     versioned = plan.versioned
     if plan.unversioned is not None:
         part = _unversioned(plan, plan.unversioned)
@@ -143,7 +142,7 @@ def element_traversal(plan: ElementPlan, *, now: dt.datetime | None = None) -> A
 
 
 # ---------------------------------------------------------------------------- unversioned
-def _unversioned(plan: ElementPlan, part: UnversionedPart) -> GraphTraversal:
+def _unversioned(plan: ElementPlan, part: UnversionedPart) -> Steps:
     drop = (__.E if plan.is_edge else __.V)(plan.element_id).drop()
     if not part.upsert:
         return __.side_effect(drop).constant(plan.element_id)
@@ -172,7 +171,7 @@ def _tombstones(plan: ElementPlan) -> list[str]:
     return [tombstone_id("e", plan.element_id), tombstone_id("v", plan.from_id), tombstone_id("v", plan.to_id)]
 
 
-def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> GraphTraversal:
+def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> Steps:
     top = part.top
     assert top is not None
     tombs = _tombstones(plan)
@@ -188,8 +187,13 @@ def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> GraphTraversal:
         write = __.merge_v({T.id: plan.element_id}).option(Merge.on_create, {T.label: plan.label, BORN_KEY: born})
     for group in part.groups:
         number = long(group.number)
-        # Everything a write at this version does needs it to be newer than any delete...
-        steps = __.not_(__.V(*tombs).has(VERSION_KEY, P.gte(number)))
+        if group.number == top:
+            # The newest group needs no tombstone check of its own: the coalesce below only gets
+            # here when no tombstone is at or above it (and nothing between writes one).
+            steps = write
+        else:
+            # Everything a write at this version does needs it to be newer than any delete...
+            steps = __.not_(__.V(*tombs).has(VERSION_KEY, P.gte(number)))
         # ...and it becomes part of the element's current life, which may now start earlier.
         steps = steps.side_effect(_set_props(__.not_(__.has(BORN_KEY, P.lte(number))), {BORN_KEY: number},
                                              edge=plan.is_edge))
@@ -200,7 +204,7 @@ def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> GraphTraversal:
             setter = __.not_(__.has(stamp, P.gte(number)))
             steps = steps.side_effect(_set_props(setter, {key: value, stamp: number}, edge=plan.is_edge))
         steps = _merges(steps, group.merges, edge=plan.is_edge)  # merge rules: any version after the delete
-        write = write.side_effect(steps)
+        write = steps if steps is write else write.side_effect(steps)
     newest = long(top)
     write = write.side_effect(_set_props(__.not_(__.has(VERSION_KEY, P.gte(newest))), {VERSION_KEY: newest},
                                          edge=plan.is_edge))
@@ -209,7 +213,7 @@ def _versioned_upsert(plan: ElementPlan, part: VersionedPart) -> GraphTraversal:
     return __.coalesce(deleted, write)
 
 
-def _delete(plan: ElementPlan, number: int, now: dt.datetime) -> GraphTraversal:
+def _delete(plan: ElementPlan, number: int, now: dt.datetime) -> Steps:
     version = long(number)
     tomb = tombstone_id(plan.kind, plan.element_id)
     create = {T.label: TOMBSTONE_LABEL, VERSION_KEY: version, DELETED_AT_KEY: now,
@@ -234,14 +238,14 @@ def _delete(plan: ElementPlan, number: int, now: dt.datetime) -> GraphTraversal:
 
 
 # ---------------------------------------------------------------------------- property steps
-def _set_props(steps: GraphTraversal, props: dict[str, PropertyValue | int], *, edge: bool) -> GraphTraversal:
+def _set_props(steps: Steps, props: dict[str, PropertyValue | int], *, edge: bool) -> Steps:
     for key, value in props.items():
         value = wire(value)
         steps = steps.property(key, value) if edge else steps.property(Cardinality.single, key, value)
     return steps
 
 
-def _merges(steps: GraphTraversal, merges: dict[str, MergeValue], *, edge: bool) -> GraphTraversal:
+def _merges(steps: Steps, merges: dict[str, MergeValue], *, edge: bool) -> Steps:
     for key, merge in merges.items():
         if isinstance(merge, AddToSet):
             adds = __.identity()
@@ -263,8 +267,10 @@ def _stale(plan: ElementPlan) -> str:
 
 
 class UpsertRequest(PreparedRequest):
-    """One write request of a batch: written directly as GraphBinary when its shape allows
-    (:mod:`framework.graphbinary_requests`), else built as bytecode (:func:`request_traversal`)."""
+    """One write request of a batch: written directly as GraphBinary (unversioned requests by
+    :mod:`framework.graphbinary_requests`, the others from their :class:`~framework.gremlin_steps.Steps`
+    by :mod:`framework.graphbinary_steps`), else built as gremlinpython bytecode (GraphSON, or
+    whatever those refuse)."""
 
     def __init__(self, elements: Sequence[ElementPlan], now: dt.datetime) -> None:
         self.elements = list(elements)
@@ -278,11 +284,14 @@ class UpsertRequest(PreparedRequest):
 
     def graphbinary_frame(self, request_id: str, *, evaluation_timeout_ms: int | None,
                           batch_size: int | None) -> bytes | None:
-        if any(e.versioned is not None for e in self.elements):
-            return None
         from .graphbinary_requests import UnsupportedShape, encode_upsert_request
 
         try:
+            if any(e.versioned is not None for e in self.elements):
+                from .graphbinary_steps import encode_steps_request
+
+                return encode_steps_request(request_id, request_traversal(self.elements, now=self.now),
+                                            evaluation_timeout_ms=evaluation_timeout_ms, batch_size=batch_size)
             return encode_upsert_request(request_id, self.elements, evaluation_timeout_ms=evaluation_timeout_ms,
                                          batch_size=batch_size)
         except UnsupportedShape:
@@ -299,6 +308,4 @@ def element_steps(plan: ElementPlan, now: dt.datetime) -> int:
             return unversioned_steps(plan)
         except UnsupportedShape:
             pass
-    from .request_planner import steps
-
-    return steps(rendered(plan, now))
+    return rendered(plan, now).step_count()

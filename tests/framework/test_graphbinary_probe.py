@@ -15,17 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.structure.graph import Graph
 
 import framework.graphbinary_requests as gbr
 import framework.traversals as traversals
 from framework.batching import coalesce
 from framework.graphbinary_requests import UnsupportedShape, encode_upsert_request, request_shape
+from framework.gremlin_steps import g_inject
 from framework.upserts import Vertex
 
 MISMATCH = "framework.traversals builds elements this encoder does not write byte for byte"
-_g = traversal().with_graph(Graph())
 _wire = traversals.wire
 _unversioned = traversals._unversioned
 _merges = traversals._merges
@@ -95,7 +93,7 @@ def test_without_a_change_the_probe_turns_the_fast_path_on(unprobed):
 
 
 def test_an_unknown_request_shape_is_named_step_by_step(unprobed):
-    unprobed.setattr(traversals, "request_traversal", lambda elements, now=None: _g.inject(0).union(
+    unprobed.setattr(traversals, "request_traversal", lambda elements, now=None: g_inject(0).union(
         *(traversals.element_traversal(e) for e in elements)).limit(100))
     expected = "framework.traversals builds requests of an unknown shape (inject union limit)"
     with pytest.raises(UnsupportedShape) as refused:

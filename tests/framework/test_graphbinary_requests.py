@@ -19,10 +19,7 @@ from typing import Any
 import pytest
 from gremlin_python.driver.request import RequestMessage
 from gremlin_python.driver.serializer import GraphBinarySerializersV1
-from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.process.graph_traversal import __
 from gremlin_python.statics import long
-from gremlin_python.structure.graph import Graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,13 +34,13 @@ from framework.graphbinary_requests import (
     encode_upsert_request,
     request_shape,
 )
+from framework.gremlin_steps import __, g_inject
 from framework.merge_rules import AddToSet, KeepMax, KeepMin
 from framework.protocol import GremlinProtocol
 from framework.traversals import element_traversal, request_traversal
 from framework.upserts import DeleteEdge, DeleteVertex, Edge, Vertex
 
 NOW = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
-_g = traversal().with_graph(Graph())
 INT_BOUNDARIES = [0, -1, 1, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63 - 1, -(2**63), 2**32, -(2**32)]
 
 text = st.text(max_size=12)
@@ -99,8 +96,8 @@ def vertices_then_edges(plans: list[ElementPlan]) -> Any:
     vertices = [element_traversal(p, now=NOW) for p in plans if not p.is_edge]
     edges = [element_traversal(p, now=NOW) for p in plans if p.is_edge]
     if vertices and edges:
-        return _g.inject(0).union(*vertices).fold().union(__.unfold(), *edges)
-    return _g.inject(0).union(*(vertices or edges))
+        return g_inject(0).union(*vertices).fold().union(__.unfold(), *edges)
+    return g_inject(0).union(*(vertices or edges))
 
 
 def reference(request_id: str, plans: list[ElementPlan], timeout: int | None, batch: int | None,
@@ -179,7 +176,7 @@ def test_an_unknown_request_shape_turns_the_fast_path_off(monkeypatch: pytest.Mo
     plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
     monkeypatch.setattr(gbr, "_shape", None)
     monkeypatch.setattr(framework.traversals, "request_traversal",
-                        lambda elements, now=None: _g.inject(0).union(
+                        lambda elements, now=None: g_inject(0).union(
                             *(element_traversal(e) for e in elements)).limit(100))
     with pytest.raises(UnsupportedShape, match="unknown shape"):
         encode_upsert_request(uuid.uuid4(), plans)
@@ -191,7 +188,7 @@ def test_elements_this_encoder_does_not_know_turn_the_fast_path_off(monkeypatch:
     plans = coalesce([("0", [Vertex("a", "A", {"n": 1})])]).elements
     monkeypatch.setattr(gbr, "_shape", None)
     monkeypatch.setattr(framework.traversals, "request_traversal",
-                        lambda elements, now=None: _g.inject(0).union(
+                        lambda elements, now=None: g_inject(0).union(
                             *(element_traversal(e).identity() for e in elements)))
     with pytest.raises(UnsupportedShape, match="byte for byte"):
         encode_upsert_request(uuid.uuid4(), plans)

@@ -15,10 +15,9 @@ import random
 from typing import Any
 
 import pytest
-from gremlin_python.process.anonymous_traversal import traversal
-from gremlin_python.structure.graph import Graph
 
 from framework.batching import ElementPlan, UnversionedPart, VersionedPart, VersionGroup, coalesce
+from framework.gremlin_steps import g_inject
 from framework.traversals import UpsertRequest, element_steps, element_traversal, rendered, request_traversal
 from framework.upserts import DeleteEdge, DeleteVertex, Edge, Vertex, Write, edge_id
 from framework.versions import BORN_KEY, DELETED_AT_KEY, late_delete_token, stale_token, tombstone_id
@@ -27,7 +26,6 @@ from gwlocal.gremlin_server.graph import GraphStore
 
 NOW = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 LATER = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
-_g = traversal().with_graph(Graph())
 EDGE = edge_id("L", "a", "b")
 
 
@@ -133,7 +131,7 @@ def test_a_tombstone_records_the_request_time(graph):
 
 @pytest.mark.parametrize("build", [
     lambda plans: request_traversal(plans),
-    lambda plans: _g.inject(0).union(element_traversal(plans[0])),
+    lambda plans: g_inject(0).union(element_traversal(plans[0])),
 ], ids=["request_traversal", "element_traversal"])
 def test_without_a_time_given_a_tombstone_records_the_current_utc_time(graph, build):
     plans = coalesce([("m", [DeleteVertex("a", version=2)])]).elements
@@ -147,7 +145,7 @@ def test_without_a_time_given_a_tombstone_records_the_current_utc_time(graph, bu
 
 def test_element_traversal_stamps_the_time_it_is_given(graph):
     plan = coalesce([("m", [DeleteVertex("a", version=2)])]).elements[0]
-    assert graph.run(_g.inject(0).union(element_traversal(plan, now=NOW)).bytecode) == ["a"]
+    assert graph.run(g_inject(0).union(element_traversal(plan, now=NOW)).bytecode) == ["a"]
     assert graph.vertex_props(tombstone_id("v", "a"))[DELETED_AT_KEY] == [NOW]
 
 
@@ -159,7 +157,7 @@ def test_rendered_builds_for_the_time_it_is_given_and_rebuilds_for_another():
     assert again is not first
     for built, stamp in ((first, NOW), (again, LATER)):
         graph = InProcessGraph()
-        assert graph.run(_g.inject(0).union(built).bytecode) == ["a"]
+        assert graph.run(g_inject(0).union(built).bytecode) == ["a"]
         assert graph.vertex_props(tombstone_id("v", "a"))[DELETED_AT_KEY] == [stamp]
 
 

@@ -6,7 +6,8 @@
 - The late-delete check of a versioned delete compares versions (``has(gw:version, gt(d))``), as
   the module docstring documents.
 - ``UpsertRequest.graphbinary_frame``: the directly written frame, with the request arguments it
-  is given, for unversioned requests; None (the generic path) for versioned ones.
+  is given, for unversioned and versioned requests (each through its own writer); None (the
+  generic path) when the writer refuses the request's content.
 """
 
 from __future__ import annotations
@@ -99,6 +100,18 @@ def test_an_unversioned_request_writes_its_frame_directly_with_its_arguments(tim
     assert frame == generic_frame(plans, **{k: v for k, v in args.items() if v is not None})
 
 
-def test_a_versioned_request_leaves_its_frame_to_the_generic_path():
-    plans = coalesce([("m", [Vertex("a", "U", {"n": 1}), Vertex("b", "U", version=3)])]).elements
+@pytest.mark.parametrize(("timeout", "batch"), [(None, None), (5, None), (None, 7), (5, 7)])
+def test_a_versioned_request_writes_its_frame_directly_with_its_arguments(timeout, batch):
+    plans = coalesce([("m", [Vertex("a", "U", {"n": 1}), Vertex("b", "U", {"s": "x"}, version=3),
+                             Edge("L", "a", "b", {"w": 2.5}, version=4), DeleteVertex("c", version=2)])]).elements
+    frame = UpsertRequest(plans, NOW).graphbinary_frame(REQUEST_ID, evaluation_timeout_ms=timeout, batch_size=batch)
+    args = {"evaluationTimeout": timeout, "batchSize": batch}
+    assert frame == generic_frame(plans, **{k: v for k, v in args.items() if v is not None})
+
+
+def test_a_versioned_request_the_writer_refuses_leaves_its_frame_to_the_generic_path():
+    class Text(str):
+        """A str subclass: gremlinpython's type lookup would not see a str, so it is not guessed at."""
+
+    plans = coalesce([("m", [Vertex("b", "U", {"s": Text("x")}, version=3)])]).elements
     assert UpsertRequest(plans, NOW).graphbinary_frame(REQUEST_ID, evaluation_timeout_ms=5, batch_size=5) is None
