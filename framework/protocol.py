@@ -14,6 +14,7 @@ from gremlin_python.driver.request import RequestMessage
 from gremlin_python.process.traversal import Traverser
 
 from .errors import RequestEncodingError
+from .graphbinary_responses import read_response
 from .serializers import message_serializer
 
 
@@ -63,6 +64,7 @@ class GremlinProtocol:
     def __init__(self, serializer: str) -> None:
         self.serializer_name = serializer
         self._serializer = message_serializer(serializer)
+        self._reads_graphbinary = serializer == "graphbinary-v1"
 
     def encode(self, request_id: str, bytecode: Any, *, evaluation_timeout_ms: int | None = None,
                batch_size: int | None = None) -> bytes:
@@ -87,6 +89,10 @@ class GremlinProtocol:
         return bytes(frame)
 
     def decode(self, payload: bytes | str) -> ResponseFrame:
+        if self._reads_graphbinary and isinstance(payload, bytes):
+            read = read_response(payload)  # the common shape in one pass; None: gremlinpython reads it
+            if read is not None:
+                return ResponseFrame(*read)
         try:
             message = self._serializer.deserialize_message(payload)
             status = message["status"]
