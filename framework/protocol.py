@@ -7,6 +7,7 @@ bytecode into one request frame and a response frame into a :class:`ResponseFram
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ class ProtocolError(Exception):
     """A frame could not be decoded."""
 
 
-class PreparedRequest:
+class PreparedRequest(abc.ABC):
     """A request that may know how to write its own frame faster than the generic serializer.
 
     Why: graphworker's write requests have fixed shapes, and building their gremlinpython bytecode
@@ -49,8 +50,9 @@ class PreparedRequest:
     its fast writer declines), so the fast path never builds it at all.
     """
 
+    @abc.abstractmethod
     def bytecode(self) -> Any:
-        raise NotImplementedError
+        """The request as gremlinpython bytecode (the generic path: other serializers, refused shapes)."""
 
     def graphbinary_frame(self, request_id: str, *, evaluation_timeout_ms: int | None,
                           batch_size: int | None) -> bytes | None:

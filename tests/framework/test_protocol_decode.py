@@ -1,7 +1,8 @@
 """Decoding response frames: results as plain values whatever shape the server sends them in,
 and an exact ProtocolError for a frame that cannot be read.
 
-Frames here are GraphSON v3 text written by hand, the wire format a Gremlin server sends.
+Frames here are GraphSON v3 text written by hand, the wire format a Gremlin server sends. Also:
+the contract of a PreparedRequest (its bytecode is required; its fast frame is optional).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import json
 from typing import Any
 
 import pytest
+from gremlin_python.process.graph_traversal import __
 
-from framework.protocol import GremlinProtocol, ProtocolError
+from framework.protocol import GremlinProtocol, PreparedRequest, ProtocolError
 
 RID = "5f3e0c8e-0000-4000-8000-000000000001"
 PROTOCOL = GremlinProtocol("graphson-v3")
@@ -67,3 +69,21 @@ def test_a_frame_with_fields_of_the_wrong_shape_is_a_protocol_error_not_a_crash(
     with pytest.raises(ProtocolError) as err:
         PROTOCOL.decode(frame_text)
     assert str(err.value) == f"undecodable response frame ({why})"
+
+
+def test_a_prepared_request_must_say_how_it_is_built_and_may_decline_the_fast_path() -> None:
+    class Incomplete(PreparedRequest):
+        pass
+
+    with pytest.raises(TypeError, match="bytecode"):
+        Incomplete()  # type: ignore[abstract]
+
+    class Plain(PreparedRequest):
+        def bytecode(self) -> Any:
+            return __.inject(1).bytecode
+
+    # Without a fast writer of its own, the request is serialized from its bytecode.
+    assert Plain().graphbinary_frame("r", evaluation_timeout_ms=None, batch_size=None) is None
+    protocol = GremlinProtocol("graphbinary-v1")
+    request_id = "1b4e28ba-2fa1-4d2a-883f-0016d3cca427"
+    assert protocol.encode(request_id, Plain()) == protocol.encode(request_id, __.inject(1).bytecode)
