@@ -325,34 +325,22 @@ async def test_auth_error_when_refresh_does_not_help(endpoint, make_client):
     assert endpoint.stats.handshake_auth_failures == 2
 
 
-async def test_closing_the_client_fails_its_requests_in_flight_saying_so(endpoint, make_client):
+@pytest.mark.parametrize("closer", ["client", "server"])
+async def test_a_request_in_flight_when_its_connection_closes_says_who_closed_it(endpoint, make_client, closer):
     endpoint.apply_settings({"hold_ms": 60_000})
     client = make_client(max_attempts=1)
     in_flight = asyncio.create_task(client.submit(upsert("x"), expect=1))
     try:
         await endpoint.wait_for(lambda e: e.holding == 1)
-        await client.close()
+        await (client.close() if closer == "client" else endpoint.close_connections())
         with pytest.raises(ConnectionLost) as lost:
             await in_flight
     finally:
         endpoint.apply_settings({"hold_ms": 0})
         endpoint.release_holds()
-    assert (str(lost.value), lost.value.cause) == ("connection closed by graphworker", "client")
-
-
-
-async def test_a_request_in_flight_when_the_server_closes_says_why(endpoint, make_client):
-    endpoint.apply_settings({"hold_ms": 60_000})
-    client = make_client(max_attempts=1)
-    in_flight = asyncio.create_task(client.submit(upsert("x"), expect=1))
-    try:
-        await endpoint.wait_for(lambda e: e.holding == 1)
-        await endpoint.close_connections()
-        with pytest.raises(ConnectionLost) as lost:
-            await in_flight
-    finally:
-        endpoint.apply_settings({"hold_ms": 0})
-        endpoint.release_holds()
+    if closer == "client":
+        assert (str(lost.value), lost.value.cause) == ("connection closed by graphworker", "client")
+        return
     url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
     assert str(lost.value) == ("closed by server (code 1001: closed by the endpoint's control API); requests in "
                                f"flight may or may not have been applied ({url})")

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from opentelemetry import trace
 from opentelemetry.util._once import Once
 
 from framework.telemetry import tracing
+from tests.otlp_receiver import otlp_receiver
 
 
 @pytest.fixture
@@ -83,31 +82,10 @@ def test_nothing_is_installed_when_nothing_is_exported(fresh_tracing, env):
     assert tracing._configured is None and trace._TRACER_PROVIDER is None
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[bytes]
-
-    def do_POST(self) -> None:
-        self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[bytes]]]:
-    bodies: list[bytes] = []
-    server = HTTPServer(("127.0.0.1", 0), type("Receiver", (_Receiver,), {"bodies": bodies}))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1/traces", bodies
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with otlp_receiver() as received:
+        yield received
 
 
 def test_an_otlp_endpoint_alone_turns_on_the_otlp_exporter(fresh_tracing, receiver, monkeypatch):

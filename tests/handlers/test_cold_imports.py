@@ -14,15 +14,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 
 from gwlocal.gremlin_server.settings import EndpointSettings
 from gwlocal.gremlin_server.thread import EndpointThread
+from tests.otlp_receiver import otlp_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,35 +111,10 @@ def iam_endpoint() -> Iterator[EndpointThread]:
         yield ep
 
 
-class _OtlpReceiver(BaseHTTPRequestHandler):
-    """Accepts OTLP/HTTP trace exports (the ADOT collector's role) and counts them."""
-
-    exports = 0
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        type(self).exports += 1
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def otlp_receiver() -> Iterator[tuple[str, type[_OtlpReceiver]]]:
-    handler = type("Receiver", (_OtlpReceiver,), {"exports": 0})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1/traces", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def otlp_receiver_url() -> Iterator[tuple[str, list[bytes]]]:
+    with otlp_receiver() as received:
+        yield received
 
 
 @pytest.mark.parametrize("module", sorted(MESSAGES))
@@ -173,12 +147,12 @@ def test_iam_without_environment_credentials_resolves_them_through_the_sdk(iam_e
     assert {"aiobotocore.session", "framework.signing"} <= mods["invoke"]
 
 
-def test_otlp_exporter_is_imported_only_when_configured(plain_endpoint, otlp_receiver, tmp_path):
-    url, receiver = otlp_receiver
+def test_otlp_exporter_is_imported_only_when_configured(plain_endpoint, otlp_receiver_url, tmp_path):
+    url, bodies = otlp_receiver_url
     mods = run_child("handlers.transactions", tmp_path, {
         "NEPTUNE_ENDPOINT": plain_endpoint.url, "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": url}, invoke=True)
     assert loaded(mods["import"], TRACING + OTLP) == []
     assert loaded(mods["invoke"], TRACING) and loaded(mods["invoke"], OTLP)
     assert loaded(mods["invoke"], NEVER + IAM + SDK) == []
-    assert receiver.exports >= 1  # the invocation's spans reached the collector before it returned
+    assert len(bodies) >= 1  # the invocation's spans reached the collector before it returned
