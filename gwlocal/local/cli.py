@@ -118,9 +118,14 @@ def register(sub: Any) -> None:
     p.add_argument("--max-duration-s", type=float, default=d.max_duration_s,
                    help="give up (and report not finished) after this long")
     p.add_argument("--max-rss-growth-pct", type=float, default=None,
-                   help="RED when the handler process's memory grows more than this from the first to the last "
-                        f"tenth of the run (default: {SOAK_RSS_GROWTH_PCT:g} with --soak, no limit otherwise: a short "
-                        "run's growth is warm-up, not a leak)")
+                   help="RED when the handler process's memory grows more than this percentage. With --soak's "
+                        "waves: the memory level (mean RSS over a wave's last second) rises from one wave to the "
+                        "next; the smaller of the first and the last half's median rise, times the rises, against "
+                        "the first wave's level, so start-up (a first import, a first client, settling in a few "
+                        "waves) is not counted and a leak, rising every wave, is; "
+                        "without waves: from the first to the last tenth of the run "
+                        f"(default: {SOAK_RSS_GROWTH_PCT:g} with --soak, no limit otherwise: a short run's growth "
+                        "is warm-up, not a leak)")
     p.add_argument("--no-progress", action="store_true", help="do not print the progress line")
     p.add_argument("--no-dashboard", action="store_true",
                    help="do not draw the local dashboard (HTML + PNGs in OUTPUT/dashboard) at the end")
@@ -210,7 +215,10 @@ def print_report(r: dict[str, Any]) -> None:
                         f"{r['failed_invocations']} failed)"),
         ("conflicts / retries / reconnects", f"{r['conflicts']} / {r['retries']} / {r['reconnects']}"),
         ("handler memory (RSS MB)", f"peak {rss['peak']}  final {rss['final']}  first tenth {rss['first_10pct']}  "
-                                    f"last tenth {rss['last_10pct']}  growth {rss['growth_pct']}%"),
+                                    f"last tenth {rss['last_10pct']}  growth {rss['growth_pct']}% "
+                                    + (f"(steady rise per wave from wave 1's level {rss['baseline']}; levels "
+                                       f"{' '.join(f'{x:g}' for x in rss['wave_levels'])})"
+                                       if rss["baseline_from"] == "wave_1" else "(first to last tenth)")),
         ("open connections at end", r["open_connections_at_end"]),
         ("graph check", f"{'OK' if check['ok'] else 'FAILED'}: expected {check['expected']}, found "
                         f"{check['found']}, missing {check['missing']}, unexpected {check['unexpected']}, "

@@ -41,9 +41,12 @@ class LocalOptions:
     sqs_endpoint: str | None = None
     max_duration_s: float = 120.0
     max_rss_growth_pct: float | None = None
-    """RED when the handler's memory grows more than this between the first and last tenth of the
-    run; set by --soak (10), where the run is long enough for growth to mean a leak rather than
-    warm-up (lazy imports, connections, caches)."""
+    """RED when the handler's memory grows more than this percentage (``handler_rss_mb.growth_pct``:
+    with waves, the smaller of the run's two halves' median rise of the memory level from one
+    wave to the next, times the rises, against the first wave's level; without, from the first
+    to the last tenth of the run; see
+    ``runner.rss_figures``). Set by --soak (10), whose waves tell a leak, rising every wave, from
+    warm-up paid once (lazy imports, first clients, connections, caches)."""
     waves: int = 1
     """Send the load in this many waves, each once the queue is drained, after ``lull_s`` (soak)."""
     lull_s: float = 0.0
