@@ -16,9 +16,11 @@ function's role allows exactly those, on its own queue). With the template's def
 0.75 x (60 + 240 + 960 + 3,600) s = 61 minutes: an outage that long sends no valid message to
 the DLQ.
 
-The SQS client (aiobotocore) is imported and created only the first time a delay is needed, so
-a healthy cold start never pays for it. A failed call is counted (``RedeliveryBackoffErrors``)
-and logged by the caller; the message then simply reappears after the queue's visibility timeout.
+The SQS client (:class:`framework.sqs_api.SqsApi`: two signed JSON calls, no SDK) is imported and
+created only the first time a delay is needed, so a healthy cold start never pays for it, and a
+context under back-pressure does not load an SDK either. A failed call is counted
+(``RedeliveryBackoffErrors``) and logged by the caller; the message then simply reappears after
+the queue's visibility timeout.
 
 ``GRAPHWORKER_REDELIVERY_BACKOFF``: ``auto`` (default: on inside Lambda, off elsewhere, e.g. in
 unit tests without an SQS), ``true`` or ``false``. ``AWS_ENDPOINT_URL_SQS`` (the SDK's own
@@ -29,8 +31,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,13 +72,16 @@ class QueueRef:
 class RedeliveryBackoff:
     """Sets back-pressured messages' visibility; one per execution context (its SQS client is reused)."""
 
-    def __init__(self, *, base_s: int = 60, max_s: int = 3600, rng: random.Random | None = None) -> None:
+    def __init__(self, *, base_s: int = 60, max_s: int = 3600, rng: random.Random | None = None,
+                 client_factory: Callable[[str, str | None], Any] | None = None) -> None:
         self.base_s = base_s
         self.max_s = max(max_s, base_s)
         self._rng = rng or random.Random()
         self._clients: dict[str, Any] = {}
         self._urls: dict[QueueRef, str] = {}
-        self._stack: AsyncExitStack | None = None
+        self._client_factory = client_factory or _sqs_api
+        """``(region, endpoint) -> client`` with ``get_queue_url``, ``change_message_visibility_batch``
+        and ``close`` (SqsApi's; tests record calls through another)."""
 
     def delay_for(self, receive_count: int | None) -> int:
         """Seconds until the ``receive_count``-th delivery's message reappears."""
@@ -127,16 +131,16 @@ class RedeliveryBackoff:
     async def _client(self, region: str, endpoint: str | None) -> Any:
         client = self._clients.get(region)
         if client is None:
-            from aiobotocore.session import get_session  # only when a delay is needed (cold start)
-
-            if self._stack is None:
-                self._stack = AsyncExitStack()
-            client = await self._stack.enter_async_context(
-                get_session().create_client("sqs", region_name=region, endpoint_url=endpoint))
-            self._clients[region] = client
+            client = self._clients[region] = self._client_factory(region, endpoint)
         return client
 
     async def close(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-        self._stack, self._clients = None, {}
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.close()
+
+
+def _sqs_api(region: str, endpoint: str | None) -> Any:
+    from .sqs_api import SqsApi  # only when a delay is needed (cold start)
+
+    return SqsApi(region, endpoint=endpoint)

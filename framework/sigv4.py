@@ -1,4 +1,4 @@
-"""AWS Signature Version 4 for a body-less request (the Neptune WebSocket handshake), stdlib only.
+"""AWS Signature Version 4, stdlib only: the Neptune WebSocket handshake and the few SQS calls made.
 
 Why not botocore's ``SigV4Auth``: importing ``botocore.auth`` pulls in botocore's compatibility
 layer and urllib3 (~90 ms on a developer laptop, several times that on a 512 MB Lambda), all to
@@ -71,10 +71,11 @@ class SigV4Signer:
         return key
 
     def headers(self, method: str, url: str, access_key: str, secret_key: str, token: str | None = None,
-                *, now: dt.datetime | None = None) -> dict[str, str]:
+                *, now: dt.datetime | None = None, body: bytes = b"") -> dict[str, str]:
         """``X-Amz-Date``, ``X-Amz-Security-Token`` (with a session token) and ``Authorization``
-        for ``method url`` with an empty body. The HTTP client sends ``Host`` itself; it is signed
-        as :func:`_host_header` computes it."""
+        for ``method url`` with ``body`` (empty for the handshake). The HTTP client sends ``Host``
+        itself; it is signed as :func:`_host_header` computes it. Other headers (a body's
+        ``Content-Type``, SQS's ``X-Amz-Target``) are sent unsigned, which SigV4 allows."""
         moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         amz_date = moment.strftime("%Y%m%dT%H%M%SZ")
         datestamp = amz_date[:8]
@@ -86,7 +87,8 @@ class SigV4Signer:
         canonical_headers = "".join(f"{name}:{' '.join(signed[name].split())}\n" for name in names)
         signed_headers = ";".join(names)
         canonical_request = "\n".join(
-            (method.upper(), path, query, canonical_headers, signed_headers, _EMPTY_SHA256))
+            (method.upper(), path, query, canonical_headers, signed_headers,
+             hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256))
         scope = f"{datestamp}/{self.region}/{self.service}/aws4_request"
         string_to_sign = "\n".join(
             (ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()))

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import HTTPClientError
 
 from framework import GraphWorker, Vertex, WorkerConfig
 from framework.records import read_record
 from framework.redelivery import SQS_MAX_VISIBILITY_S, QueueRef, RedeliveryBackoff
+from framework.sqs_api import SqsApiError
 from gwlocal.lambda_events import LocalLambdaContext
 from gwlocal.local.sqs import to_lambda_record
 
@@ -240,6 +240,7 @@ async def test_the_client_is_closed_and_made_again_after_close(aws_env, sqs_url,
                                 captured.telemetry.metrics)
             (client,) = backoff._clients.values()
             await backoff.close()
-            with pytest.raises(HTTPClientError):  # its HTTP session is closed: no socket left behind
-                await client.get_queue_url(QueueName="x")
+            assert client._session is None  # its HTTP session is closed: no socket left behind
+            with pytest.raises(SqsApiError, match="ClientClosed"):
+                await client.get_queue_url(QueueName="x", QueueOwnerAWSAccountId="1")
         assert captured.count("RedeliveryBackoffErrors") == 0 and len(captured.values("RedeliveryDelay")) == 2

@@ -2,16 +2,15 @@
 queue's region and the configured endpoint), one GetQueueUrl per queue, and the entries of each
 ChangeMessageVisibilityBatch (ids, receipt handles, delays by receive count).
 
-The SQS client is replaced at the AWS boundary (aiobotocore's ``get_session``) by a recorder, so
-every argument that would go on the wire is seen exactly.
+The SQS client is replaced at the AWS boundary (the backoff's client factory) by a recorder, so
+every argument that would go on the wire is seen exactly; ``test_redelivery.py`` and
+``test_sqs_api.py`` make the same calls against a real SQS server.
 """
 
 from __future__ import annotations
 
 import random
 from typing import Any
-
-import pytest
 
 from framework.records import read_record
 from framework.redelivery import QueueRef, RedeliveryBackoff
@@ -43,26 +42,23 @@ class RecordingSqs:
         self.calls.append(("ChangeMessageVisibilityBatch", kwargs))
         return {"Successful": [{"Id": e["Id"]} for e in kwargs["Entries"]]}
 
+    async def close(self) -> None:
+        self.closed = True
 
-class RecordingSession:
+
+class RecordingFactory:
+    """Stands in for the SQS client factory (the AWS boundary): records each client made and its calls."""
+
     def __init__(self, *, url_denied: bool = False) -> None:
         self.url_denied = url_denied
-        self.created: list[tuple[str, dict[str, Any]]] = []
+        self.created: list[tuple[str, str | None]] = []
         self.clients: list[RecordingSqs] = []
 
-    def create_client(self, service: str, **kwargs: Any) -> Any:
-        self.created.append((service, kwargs))
+    def __call__(self, region: str, endpoint: str | None) -> RecordingSqs:
+        self.created.append((region, endpoint))
         client = RecordingSqs(url_denied=self.url_denied)
         self.clients.append(client)
-
-        class Context:
-            async def __aenter__(self) -> RecordingSqs:
-                return client
-
-            async def __aexit__(self, *exc: object) -> None:
-                client.closed = True
-
-        return Context()
+        return client
 
 
 def _record(index: int, receive_count: int) -> Any:
@@ -71,22 +67,16 @@ def _record(index: int, receive_count: int) -> Any:
                                "attributes": {"ApproximateReceiveCount": str(receive_count)}})
 
 
-@pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> RecordingSession:
-    made = RecordingSession()
-    monkeypatch.setattr("aiobotocore.session.get_session", lambda: made)
-    return made
-
-
-async def test_one_client_and_one_url_lookup_serve_every_batch(session, monkeypatch, captured):
+async def test_one_client_and_one_url_lookup_serve_every_batch(monkeypatch, captured):
+    session = RecordingFactory()
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "")  # set but empty: no endpoint
-    backoff = RedeliveryBackoff(base_s=60, max_s=3600, rng=High())
+    backoff = RedeliveryBackoff(base_s=60, max_s=3600, rng=High(), client_factory=session)
     try:
         await backoff.delay([_record(0, 1), _record(1, 3)], captured.telemetry.metrics)
         await backoff.delay([_record(2, 2)], captured.telemetry.metrics)
     finally:
         await backoff.close()
-    assert session.created == [("sqs", {"region_name": "eu-west-1", "endpoint_url": None})]
+    assert session.created == [("eu-west-1", None)]
     (client,) = session.clients
     assert client.calls == [
         ("GetQueueUrl", {"QueueName": "orders", "QueueOwnerAWSAccountId": "123456789012"}),
@@ -101,16 +91,15 @@ async def test_one_client_and_one_url_lookup_serve_every_batch(session, monkeypa
 
 
 async def test_without_get_queue_url_the_configured_endpoint_gives_the_url(monkeypatch, captured):
-    session = RecordingSession(url_denied=True)
-    monkeypatch.setattr("aiobotocore.session.get_session", lambda: session)
+    session = RecordingFactory(url_denied=True)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:4566/")
-    backoff = RedeliveryBackoff(base_s=60, max_s=3600, rng=High())
+    backoff = RedeliveryBackoff(base_s=60, max_s=3600, rng=High(), client_factory=session)
     try:
         await backoff.delay([_record(0, 1)], captured.telemetry.metrics)
         await backoff.delay([_record(1, 1)], captured.telemetry.metrics)
     finally:
         await backoff.close()
-    assert session.created == [("sqs", {"region_name": "eu-west-1", "endpoint_url": "http://127.0.0.1:4566/"})]
+    assert session.created == [("eu-west-1", "http://127.0.0.1:4566/")]
     (client,) = session.clients
     local_url = "http://127.0.0.1:4566/123456789012/orders"
     assert client.calls == [

@@ -21,11 +21,12 @@ from framework.sigv4 import SigV4Signer
 
 
 def botocore_headers(url: str, service: str, region: str, key: str, secret: str, token: str | None,
-                     when: dt.datetime) -> dict[str, str]:
-    """What botocore's SigV4Auth produces for a body-less GET at ``when`` (its clock pinned by
-    running its steps with the request's timestamp set, as ``add_auth`` does with the current time)."""
+                     when: dt.datetime, *, method: str = "GET", body: bytes = b"") -> dict[str, str]:
+    """What botocore's SigV4Auth produces for ``method url`` with ``body`` at ``when`` (its clock pinned
+    by running its steps with the request's timestamp set, as ``add_auth`` does with the current time)."""
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
-    request = AWSRequest(method="GET", url=url.replace("wss://", "https://", 1).replace("ws://", "http://", 1))
+    request = AWSRequest(method=method, url=url.replace("wss://", "https://", 1).replace("ws://", "http://", 1),
+                         data=body)
     request.context["timestamp"] = amz_date
     auth = SigV4Auth(Credentials(key, secret, token), service, region)
     request.headers["X-Amz-Date"] = amz_date
@@ -70,6 +71,17 @@ def test_neptune_handshake_headers_equal_botocores(key, secret, token, host, sch
     url = f"{scheme}://{host}{'' if port is None else f':{port}'}/gremlin"
     mine = SigV4Signer("neptune-db", region).headers("GET", url, key, secret, token, now=when)
     assert mine == botocore_headers(url, "neptune-db", region, key, secret, token, when)
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=_text, secret=_text, token=st.none() | _text, host=_host, port=st.none() | st.integers(1, 65535),
+       body=st.binary(max_size=300), when=st.datetimes(min_value=dt.datetime(2000, 1, 1),
+                                                         max_value=dt.datetime(2099, 12, 31)))
+def test_sqs_posts_with_a_body_are_signed_as_botocore_signs_them(key, secret, token, host, port, body, when):
+    when = when.replace(microsecond=0, tzinfo=dt.UTC)
+    url = f"https://{host}{'' if port is None else f':{port}'}/"
+    mine = SigV4Signer("sqs", "eu-west-1").headers("POST", url, key, secret, token, now=when, body=body)
+    assert mine == botocore_headers(url, "sqs", "eu-west-1", key, secret, token, when, method="POST", body=body)
 
 
 def test_signing_key_is_derived_once_per_secret_and_day():
