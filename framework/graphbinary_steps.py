@@ -10,9 +10,9 @@ What it writes is exactly what ``GraphBinarySerializersV1().serialize_message`` 
 ``steps.bytecode`` in the ``bytecode`` op of the ``traversal`` processor (as
 :class:`framework.protocol.GremlinProtocol` frames it). Two guards keep it so:
 
-- :func:`steps_fast_path` probes once per process, on first use: a request covering every step
-  and argument type graphworker sends (versioned vertex and edge upserts, deletes, merge rules,
-  each value type) is written both ways, and unless the bytes are equal the fast path stays off
+- :func:`steps_fast_path` probes once per process, on first use: a request covering every
+  argument kind this writer knows (each enum member, operator and value type, nested traversals,
+  a ``CardinalityValue``) is written both ways, and unless the bytes are equal the fast path stays off
   (every call raises :class:`~framework.graphbinary_requests.UnsupportedShape`, and the caller
   serializes with gremlinpython): a gremlinpython upgrade that writes differently costs speed,
   never different bytes;
@@ -186,30 +186,31 @@ def _argument(out: bytearray, value: Any) -> None:
 
 
 def _probe() -> bool | str:
+    """Write one request holding every step shape and argument kind this writer knows (each enum
+    member, operator and value type once, nested traversals, a ``CardinalityValue``) both ways.
+
+    Why a synthetic request and not a batch of planned elements: the writer's bytes are those of its
+    arguments in bytecode framing, so covering each kind once proves them, at a fraction of the
+    cost (this runs in the first versioned request of every execution context: a cold start).
+    """
     from gremlin_python.driver.request import RequestMessage
     from gremlin_python.driver.serializer import GraphBinarySerializersV1
 
-    from .batching import ElementPlan, UnversionedPart, VersionedPart, VersionGroup
-    from .merge_rules import AddToSet, KeepMax, KeepMin
-    from .traversals import request_traversal
-    from .upserts import PropertyValue
+    from .gremlin_steps import __, g_inject
 
     at = dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)
-    props: dict[str, PropertyValue] = {"s": "x", "n": 2**40, "i": 7, "f": 1.5, "b": True, "d": at}
-    plans = [
-        ElementPlan("v", "probe-v", "V", owners=["0"], version_kind="int",
-                    unversioned=UnversionedPart(reset=True, upsert=True, props={"u": "y"}, merges={"m": KeepMin(1)}),
-                    versioned=VersionedPart(delete=3, groups=[
-                        VersionGroup(5, {"s": "old"}, {"t": AddToSet("a", "b")}),
-                        VersionGroup(2**40, props, {"m": KeepMax(3)})])),
-        ElementPlan("v", "probe-x", None, owners=["0"], version_kind="int", versioned=VersionedPart(delete=9)),
-        ElementPlan("e", "probe-e", "L", from_id="probe-v", to_id="probe-x", owners=["0"], version_kind="int",
-                    versioned=VersionedPart(delete=1, groups=[VersionGroup(4, {"w": 2.5}, {"k": KeepMax(2)})])),
-        ElementPlan("e", "probe-f", None, from_id="probe-v", to_id="probe-x", owners=["0"], version_kind="int",
-                    versioned=VersionedPart(delete=6)),
-    ]
+    checks = [__.has("k", P(name, long(2**40))) for name in _OPERATORS]
+    steps = g_inject(0).union(
+        __.coalesce(__.V("a", "b").has("k", P.gte(7)).limit(1).constant("s"),
+                    __.merge_v({T.id: "x"}).option(Merge.on_create, {T.label: "L", "d": at, "f": 1.5, "b": True,
+                                                                     "n": long(-(2**63)), "e": ""})
+                    .option(Merge.on_match, {"c": CardinalityValue.single("v")})
+                    .side_effect(__.not_(__.has("k", P.lte(1.5))).property(Cardinality.single, "k", "v")
+                                 .property(Cardinality.set_, "t", False).property(Cardinality.list_, "l", at))
+                    .side_effect(__.filter_(*checks[:1]).not_(__.both_e()).drop())),
+        __.merge_e({T.id: "e", T.label: "L", Direction.OUT: "x", Direction.IN: "ü"}).property("w", 2.5).id_(),
+        *checks[1:]).fold().union(__.unfold())
     request_id = "00000000-0000-4000-8000-000000000000"
-    steps = request_traversal(plans, now=at)
     reference = GraphBinarySerializersV1().serialize_message(request_id, RequestMessage(
         "traversal", "bytecode", {"gremlin": steps.bytecode, "aliases": {"g": "g"}, "evaluationTimeout": 5,
                                   "batchSize": 64}))
