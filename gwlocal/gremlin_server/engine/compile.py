@@ -266,11 +266,12 @@ class _Compiler:
 
 # --------------------------------------------------------------------------- fast paths
 # A versioned upsert is ~125 steps per element, nearly all of a few shapes: has(key, gte(n)),
-# not(...), sideEffect(...), coalesce(...), constant(x), property([single,] key, value). Each maker
-# below builds the step for its one exact shape directly -- no normalising pass over the arguments,
-# no Build, no factory argument checks -- and returns None for anything else, which then takes the
-# general path. The shapes are chosen so the result is the very step the general path would build
-# (exact argument types only: nothing to unwrap, no lambda possible, no check that could fail).
+# not(...), sideEffect(...), coalesce(...), constant(x), property([single,] key, value), V(ids...),
+# limit(n). Each maker below builds the step for its one exact shape directly -- no normalising
+# pass over the arguments, no Build, no factory argument checks -- and returns None for anything
+# else, which then takes the general path. The shapes are chosen so the result is the very step
+# the general path would build (exact argument types only: nothing to unwrap, no lambda possible,
+# no check that could fail).
 
 QuickMaker = Callable[["_Compiler", list[Any]], Step | None]
 
@@ -350,7 +351,26 @@ def _quick_property(compiler: _Compiler, args: list[Any]) -> Step | None:
     return PropertyStep("property", [steps_mutate.PropertySpec(cardinality, key, value)])
 
 
+def _quick_v(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``V(id, ...)`` with String ids (the tombstone lookups)."""
+    if not args:
+        return None
+    for arg in args:
+        if type(arg) is not str:
+            return None
+    return steps_graph.GraphStep("V", list(args))
+
+
+def _quick_limit(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``limit(n)`` (global scope) with an int."""
+    if len(args) != 1 or type(args[0]) is not int:
+        return None
+    return steps_filter.RangeStep("limit", 0, args[0])
+
+
 _QUICK: dict[str, QuickMaker] = {
+    "V": _quick_v,
+    "limit": _quick_limit,
     "has": _quick_has,
     "not": _quick_not,
     "sideEffect": _quick_side_effect,
