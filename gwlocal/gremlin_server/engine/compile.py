@@ -55,6 +55,7 @@ from . import (
 )
 from .failures import lambda_rejected, malformed, unsupported_step
 from .pipeline import Build, By, Pipeline, StartStep, Step
+from .predicates import validate as validate_predicate
 from .steps_mutate import AddElementStep, PropertyStep
 
 _FACTORIES: dict[str, Callable[[Build], Step]] = {
@@ -158,7 +159,9 @@ class _Compiler:
         self.mutating = False
 
     def child(self, bytecode: Any) -> Pipeline:
-        return self.compile(as_bytecode(bytecode), root=False)
+        if type(bytecode) is not Bytecode:
+            bytecode = as_bytecode(bytecode)
+        return self.compile(bytecode, root=False)
 
     def compile(self, bytecode: Bytecode, *, root: bool) -> Pipeline:
         steps: list[Step] = []
@@ -170,31 +173,38 @@ class _Compiler:
             if first not in START_STEPS:
                 raise malformed(
                     f"A traversal cannot start with {first}(); start with one of {sorted(START_STEPS)}")
-        instructions = infix_connectives(instructions, root=root)
+        for instruction in instructions:
+            if len(instruction) == 1 and (instruction[0] == "and" or instruction[0] == "or"):
+                instructions = infix_connectives(instructions, root=root)
+                break
         factories = _FACTORIES
+        quick_makers = _QUICK
         for index, instruction in enumerate(instructions):
             name = instruction[0]
             args = instruction[1:]
-            for a in args:
-                if type(a) not in _PLAIN:
-                    args = [normalise(a, name) for a in args]
-                    break
-            factory = factories.get(name)
-            if factory is None:
-                if name in MODULATORS:
-                    if name == "to" and args and isinstance(args[0], Direction):
-                        # to(Direction, labels...) is a step (like out()/in()), not the to() modulator
-                        steps.append(steps_graph.to_direction(Build(name, args, False, self.child)))
-                    else:
-                        self._modulate(steps, name, args)
-                    continue
-                if name in steps_repeat.REPEAT_PARTS:
-                    steps_repeat.attach(steps, Build(name, args, False, self.child))
-                    continue
-                raise unsupported_step(name)
-            build = Build(name, args, root and index == 0, self.child)
-            step = factory(build)
-            step.child_pipelines = build.children
+            quick = quick_makers.get(name)
+            step = None if quick is None else quick(self, args)
+            if step is None:
+                for a in args:
+                    if type(a) not in _PLAIN:
+                        args = [normalise(a, name) for a in args]
+                        break
+                factory = factories.get(name)
+                if factory is None:
+                    if name in MODULATORS:
+                        if name == "to" and args and isinstance(args[0], Direction):
+                            # to(Direction, labels...) is a step (like out()/in()), not the to() modulator
+                            steps.append(steps_graph.to_direction(Build(name, args, False, self.child)))
+                        else:
+                            self._modulate(steps, name, args)
+                        continue
+                    if name in steps_repeat.REPEAT_PARTS:
+                        steps_repeat.attach(steps, Build(name, args, False, self.child))
+                        continue
+                    raise unsupported_step(name)
+                build = Build(name, args, root and index == 0, self.child)
+                step = factory(build)
+                step.child_pipelines = build.children
             if step.needs_path:
                 self.track_paths = True
             if step.mutating:
@@ -203,12 +213,15 @@ class _Compiler:
                     if steps and isinstance(steps[-1], AddElementStep):
                         steps[-1].absorb(step)
                         continue
-                    if any(spec.key is T.id or spec.key is T.id_ or spec.key is T.label for spec in step.specs):
+                    if step.writes_token:
                         raise malformed("property(T.id|T.label, ...) is only allowed directly after addV()/addE()")
             steps.append(step)
+        single = bool(steps)
         for step in steps:
             step.finish()
-        return Pipeline(steps)
+            if single and not step.at_most_one():
+                single = False
+        return Pipeline(steps, single)
 
     def _compiled(self, step: Step, value: Any) -> Any:
         if isinstance(value, Bytecode):
@@ -249,6 +262,122 @@ class _Compiler:
             if len(args) != 1:
                 raise malformed(f"{name}() takes one argument, got {args!r}")
             step.set_endpoint(name, self._compiled(step, args[0]))
+
+
+# --------------------------------------------------------------------------- fast paths
+# A versioned upsert is ~125 steps per element, nearly all of a few shapes: has(key, gte(n)),
+# not(...), sideEffect(...), coalesce(...), constant(x), property([single,] key, value), V(ids...),
+# limit(n). Each maker below builds the step for its one exact shape directly -- no normalising
+# pass over the arguments, no Build, no factory argument checks -- and returns None for anything
+# else, which then takes the general path. The shapes are chosen so the result is the very step
+# the general path would build (exact argument types only: nothing to unwrap, no lambda possible,
+# no check that could fail).
+
+QuickMaker = Callable[["_Compiler", list[Any]], Step | None]
+
+
+def _quick_has(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``has(String, P)`` whose operand needs no normalising (``has('gw:version', gte(n))``)."""
+    if len(args) != 2:
+        return None
+    key, predicate = args
+    if type(key) is not str or type(predicate) is not P or predicate.other is not None \
+            or type(predicate.value) not in _PLAIN:
+        return None
+    validate_predicate(predicate)
+    return steps_filter.HasStep("has", key, predicate)
+
+
+def _only_child(compiler: _Compiler, args: list[Any]) -> Pipeline | None:
+    if len(args) != 1 or type(args[0]) is not Bytecode:
+        return None
+    return compiler.compile(args[0], root=False)
+
+
+def _quick_not(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``not(traversal)``."""
+    child = _only_child(compiler, args)
+    if child is None:
+        return None
+    step = steps_filter.TraversalFilterStep("not", [child])
+    step.child_pipelines = [child]
+    return step
+
+
+def _quick_side_effect(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``sideEffect(traversal)``."""
+    child = _only_child(compiler, args)
+    if child is None:
+        return None
+    step = steps_branch.LocalChildStep("sideEffect", child)
+    step.child_pipelines = [child]
+    return step
+
+
+def _quick_coalesce(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``coalesce(traversal, ...)``."""
+    if not args:
+        return None
+    for arg in args:
+        if type(arg) is not Bytecode:
+            return None
+    children = [compiler.compile(arg, root=False) for arg in args]
+    step = steps_branch.CoalesceStep("coalesce", children)
+    step.child_pipelines = list(children)
+    return step
+
+
+def _quick_constant(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``constant(x)`` of a value that needs no normalising."""
+    if len(args) != 1 or type(args[0]) not in _PLAIN:
+        return None
+    return steps_map.ConstantStep("constant", args[0])
+
+
+def _quick_property(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``property([Cardinality,] String, value)`` with a plain, non-traversal value."""
+    if len(args) == 3:
+        cardinality, key, value = args
+        if type(cardinality) is not Cardinality:
+            return None
+    elif len(args) == 2:
+        cardinality = None
+        key, value = args
+    else:
+        return None
+    kind = type(value)
+    if type(key) is not str or kind not in _PLAIN or kind is Bytecode:
+        return None
+    return PropertyStep("property", [steps_mutate.PropertySpec(cardinality, key, value)])
+
+
+def _quick_v(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``V(id, ...)`` with String ids (the tombstone lookups)."""
+    if not args:
+        return None
+    for arg in args:
+        if type(arg) is not str:
+            return None
+    return steps_graph.GraphStep("V", list(args))
+
+
+def _quick_limit(compiler: _Compiler, args: list[Any]) -> Step | None:
+    """``limit(n)`` (global scope) with an int."""
+    if len(args) != 1 or type(args[0]) is not int:
+        return None
+    return steps_filter.RangeStep("limit", 0, args[0])
+
+
+_QUICK: dict[str, QuickMaker] = {
+    "V": _quick_v,
+    "limit": _quick_limit,
+    "has": _quick_has,
+    "not": _quick_not,
+    "sideEffect": _quick_side_effect,
+    "coalesce": _quick_coalesce,
+    "constant": _quick_constant,
+    "property": _quick_property,
+}
 
 
 def _is_marker(instruction: list[Any], name: str) -> bool:

@@ -110,10 +110,11 @@ class StartStep(IdentityStep):
 class Pipeline:
     """A compiled (child or root) traversal."""
 
-    def __init__(self, steps: list[Step]) -> None:
+    def __init__(self, steps: list[Step], single: bool | None = None) -> None:
+        """``single``: :attr:`single`, when the caller (the compiler) already knows it."""
         self.steps = steps
         self._has_barrier: bool | None = None
-        self._single: bool | None = None
+        self._single = single
 
     @property
     def single(self) -> bool:
@@ -199,14 +200,36 @@ class Pipeline:
 
     def first(self, ctx: Context, t: Traverser) -> tuple[bool, Any]:
         """(productive, first result) of this child traversal for one traverser."""
+        if self._single or self.single:  # no generator chain to build: see :attr:`single`
+            r = self.one(ctx, t)
+            return (False, None) if r is None else (True, r.obj)
         for r in self.results(ctx, t):
             return True, r.obj
         return False, None
 
+    def first_traverser(self, ctx: Context, t: Traverser) -> Traverser | None:
+        """The first traverser this child traversal produces for ``t``, or ``None``; the rest of
+        the results are never computed."""
+        if self._single or self.single:
+            return self.one(ctx, t)
+        for r in self.results(ctx, t):
+            return r
+        return None
+
     def productive(self, ctx: Context, t: Traverser) -> bool:
+        if self._single or self.single:
+            return self.one(ctx, t) is not None
         for _ in self.results(ctx, t):
             return True
         return False
+
+    def drain(self, ctx: Context, t: Traverser) -> None:
+        """Run this child traversal on ``t`` for its side effects only (``sideEffect()``)."""
+        if self._single or self.single:
+            self.one(ctx, t)
+            return
+        for _ in self.results(ctx, t):
+            pass
 
 
 def _labelled(stream: Iterator[Traverser], labels: list[str]) -> Iterator[Traverser]:

@@ -75,9 +75,27 @@ class CoalesceStep(Step):
         super().__init__(name)
         self.children = children
 
+    def at_most_one(self) -> bool:
+        """Children that each give at most one result give coalesce at most one: the versioned
+        upserts' ``coalesce(has(...).constant(stale), constant(id))`` then runs eagerly."""
+        return all(child.single for child in self.children)
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        for child in self.children:
+            first = child.one(ctx, t)
+            if first is not None:
+                return t.split(first.obj, first.came_from)
+        return None
+
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
             for child in self.children:
+                if child.single:
+                    first = child.one(ctx, t)
+                    if first is None:
+                        continue
+                    yield t.split(first.obj, first.came_from)
+                    break
                 results = child.run(ctx, (t,))
                 first = next(results, None)
                 if first is None:
@@ -89,30 +107,48 @@ class CoalesceStep(Step):
 
 
 class LocalChildStep(Step):
-    """``optional``, ``sideEffect``, ``map``, ``flatMap``, ``local``: one child, run per traverser."""
+    """``optional``, ``sideEffect``, ``map``, ``flatMap``, ``local``: one child, run per traverser.
+
+    ``sideEffect`` and ``map`` turn one traverser into at most one whatever the child does, and
+    the others do when their child does: then the step runs through :meth:`one`, without a
+    generator per traverser (a versioned upsert nests a dozen ``sideEffect``s)."""
 
     def __init__(self, name: str, child: Pipeline) -> None:
         super().__init__(name)
         self.child = child
 
+    def at_most_one(self) -> bool:
+        return self.name == "sideEffect" or self.name == "map" or self.child.single
+
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        name, child = self.name, self.child
+        if name == "sideEffect":
+            child.drain(ctx, t)
+            return t
+        r = child.first_traverser(ctx, t)
+        if name == "optional":
+            return t if r is None else r
+        if r is None or name == "local":
+            return r
+        return t.split(r.obj, r.came_from)  # map, flatMap
+
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
+        if self.at_most_one():
+            one = self.one
+            for t in stream:
+                r = one(ctx, t)
+                if r is not None:
+                    yield r
+            return
         name, child = self.name, self.child
         for t in stream:
-            if name == "sideEffect":
-                for _ in child.run(ctx, (t,)):
-                    pass
-                yield t
-            elif name == "optional":
+            if name == "optional":
                 found = False
                 for r in child.run(ctx, (t,)):
                     found = True
                     yield r
                 if not found:
                     yield t
-            elif name == "map":
-                for r in child.run(ctx, (t,)):
-                    yield t.split(r.obj, r.came_from)
-                    break
             elif name == "flatMap":
                 for r in child.run(ctx, (t,)):
                     yield t.split(r.obj, r.came_from)

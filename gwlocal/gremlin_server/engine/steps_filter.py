@@ -48,6 +48,9 @@ class HasStep(FilterStep):
         self.key = key
         self.test = test
         self.label = label
+        self._property_key: str | None = key if type(key) is str else None
+        """The key when it is a plain String, the usual case: its values are read directly,
+        without the ``T`` token comparisons of :meth:`_candidates` (aenum equality is slow)."""
 
     def _candidates(self, obj: Any) -> list[Any]:
         key = self.key
@@ -68,7 +71,8 @@ class HasStep(FilterStep):
         if self.label is not None:
             if not isinstance(obj, VertexRecord | EdgeRecord) or not label_matches(obj.label, self.label):
                 return False
-        candidates = self._candidates(obj)
+        key = self._property_key
+        candidates = self._candidates(obj) if key is None else property_values(obj, key)
         test = self.test
         if test is None:
             return bool(candidates)
@@ -117,8 +121,18 @@ class TraversalFilterStep(FilterStep):
     def __init__(self, name: str, children: list[Pipeline]) -> None:
         super().__init__(name)
         self.children = children
+        labelled = False
+        for child in children:
+            child_steps = child.steps
+            if child_steps and (child_steps[0].labels or child_steps[-1].labels):
+                labelled = True
+        self._labelled_ends = labelled
+        """Whether a child may start or end with an ``as()`` label (``where(as('a').out().as('b'))``);
+        when none does, each child is simply tested for a result."""
 
     def _productive(self, ctx: Context, t: Traverser, child: Pipeline) -> bool:
+        if not self._labelled_ends:
+            return child.productive(ctx, t)
         start, end = child.start_label, child.end_label
         if start is None and end is None:
             return child.productive(ctx, t)
@@ -138,7 +152,8 @@ class TraversalFilterStep(FilterStep):
     def keep(self, ctx: Context, t: Traverser) -> bool:
         if self.name == "not":
             errors = ctx.errors
-            if self._productive(ctx, t, self.children[0]):
+            child = self.children[0]
+            if child.productive(ctx, t) if not self._labelled_ends else self._productive(ctx, t, child):
                 return False
             return ctx.errors == errors  # not(ERROR) is ERROR: filtered as well
         if self.name == "or":

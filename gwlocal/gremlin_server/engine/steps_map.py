@@ -67,6 +67,9 @@ class ConstantStep(MapStep):
     def map(self, ctx: Context, t: Traverser) -> Any:
         return self.value
 
+    def one(self, ctx: Context, t: Traverser) -> Traverser | None:
+        return t.split(self.value)
+
 
 class PropertiesStep(Step):
     """``properties(keys...)`` (property objects) and ``values(keys...)`` (their values)."""

@@ -121,6 +121,11 @@ class PropertyStep(Step):
     def __init__(self, name: str, specs: list[PropertySpec]) -> None:
         super().__init__(name)
         self.specs = specs
+        self.writes_token = False
+        """Whether a spec sets ``T.id``/``T.label``: only allowed right after ``addV``/``addE``."""
+        for spec in specs:
+            if spec.key is T.id or spec.key is T.id_ or spec.key is T.label:
+                self.writes_token = True
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:

@@ -26,6 +26,7 @@ from gremlin_python.structure.io.util import HashableDict
 
 from .messages import LambdaArg, RequestMessage, WireError
 from .tokens import (
+    COLLECTION_OPERATORS,
     ENUMS,
     datetime_to_millis,
     enum_from_wire,
@@ -241,6 +242,9 @@ class _FastReader:
     """Reads a fully qualified GraphBinary value (type code, value flag, value) at an offset."""
 
     def __init__(self) -> None:
+        self._step_names: dict[bytes, str] = {}
+        """Step and predicate names by their UTF-8 bytes: a request repeats the same few dozen."""
+        self._read_p = self._p
         self._fallback = _RequestReader()
         self._fallback_objectify = self._fallback._deserializer_by_type_code
         enums: dict[int, Read] = {code.value: self._enum(enum_type) for enum_type, code in _ENUM_TYPE_CODES.items()}
@@ -256,7 +260,7 @@ class _FastReader:
             DataType.set.value: self._set,
             DataType.uuid.value: self._uuid,
             DataType.bytecode.value: self._bytecode,
-            DataType.p.value: self._predicate(P),
+            DataType.p.value: self._read_p,
             DataType.textp.value: self._predicate(TextP),
             DataType.binding.value: self._binding,
             DataType.lambda_.value: self._lambda,
@@ -409,10 +413,19 @@ class _FastReader:
 
     # traversal -----------------------------------------------------------
     def _instructions(self, buf: bytes, pos: int) -> tuple[list[list[Any]], int]:
-        count = _count_at(buf, pos, "instruction")
+        """A list of instructions (step name, arguments). A versioned upsert is mostly nested
+        one- or two-step traversals (``not(has(k, gte(n)))``), so besides Strings the child
+        Bytecode and ``P`` arguments are read here directly rather than through :meth:`read`'s
+        dispatch; any other type (and a null of any type) still goes through :meth:`read`."""
+        (count,) = _INT32_UNPACK_FROM(buf, pos)
+        if count < 0:
+            raise WireError(f"negative instruction count {count}")
         pos += 4
         read = self.read
+        read_bytecode = self._bytecode
+        read_p = self._read_p
         unpack_from = _INT32_UNPACK_FROM
+        names = self._step_names
         size = len(buf)
         instructions = []
         for _ in range(count):
@@ -421,19 +434,35 @@ class _FastReader:
             pos = start + length
             if length < 0 or pos > size:
                 raise _Truncated(f"frame truncated or bad step name length {length}")
-            instruction: list[Any] = [buf[start:pos].decode("utf-8")]
+            raw = buf[start:pos]
+            name = names.get(raw)
+            if name is None:
+                name = raw.decode("utf-8")
+                if len(names) < _MAX_STEP_NAMES:
+                    names[raw] = name
+            instruction: list[Any] = [name]
             (arity,) = unpack_from(buf, pos)
             pos += 4
             if arity < 0:
                 raise WireError(f"negative argument count {arity}")
             for _ in range(arity):
-                if buf[pos] == _STRING_CODE and buf[pos + 1] == 0x00:  # a String argument, inlined
+                code = buf[pos]
+                if buf[pos + 1] != 0x00:  # a null (or a bad flag): read() decides
+                    arg, pos = read(buf, pos)
+                    instruction.append(arg)
+                elif code == _STRING_CODE:  # a String argument, inlined
                     (length,) = unpack_from(buf, pos + 2)
                     start = pos + 6
                     pos = start + length
                     if length < 0 or pos > size:
                         raise _Truncated(f"frame truncated or bad string length {length}")
                     instruction.append(buf[start:pos].decode("utf-8"))
+                elif code == _BYTECODE_CODE:
+                    arg, pos = read_bytecode(buf, pos + 2)
+                    instruction.append(arg)
+                elif code == _P_CODE:
+                    arg, pos = read_p(buf, pos + 2)
+                    instruction.append(arg)
                 else:
                     arg, pos = read(buf, pos)
                     instruction.append(arg)
@@ -444,6 +473,9 @@ class _FastReader:
         bytecode = Bytecode.__new__(Bytecode)  # the attributes Bytecode() sets, without its checks
         bytecode.bindings = {}
         bytecode.step_instructions, pos = self._instructions(buf, pos)
+        if buf[pos:pos + 4] == _NO_INSTRUCTIONS:  # the usual child traversal: no source instructions
+            bytecode.source_instructions = []
+            return bytecode, pos + 4
         bytecode.source_instructions, pos = self._instructions(buf, pos)
         return bytecode, pos
 
@@ -488,6 +520,33 @@ class _FastReader:
 
         return predicate
 
+    def _p(self, buf: bytes, pos: int) -> tuple[P, int]:
+        """A ``P``, as :meth:`_predicate` reads it, with the usual one-operand form (``gte(n)``,
+        what versioned writes send by the dozen) built directly."""
+        (length,) = _INT32_UNPACK_FROM(buf, pos)
+        start = pos + 4
+        end = start + length
+        if length < 0 or end > len(buf):
+            raise _Truncated(f"frame truncated or bad string length {length}")
+        raw = buf[start:end]
+        operator = self._step_names.get(raw)
+        if operator is None:
+            operator = raw.decode("utf-8")
+            if len(self._step_names) < _MAX_STEP_NAMES:
+                self._step_names[raw] = operator
+        (count,) = _INT32_UNPACK_FROM(buf, end)
+        if count == 1 and operator not in COLLECTION_OPERATORS:
+            value, pos = self.read(buf, end + 4)
+            return P(operator, value), pos
+        if count < 0:
+            raise WireError(f"negative predicate argument count {count}")
+        pos = end + 4
+        args = []
+        for _ in range(count):
+            arg, pos = self.read(buf, pos)
+            args.append(arg)
+        return predicate_from_args(P, operator, args), pos
+
     def _binding(self, buf: bytes, pos: int) -> tuple[Binding, int]:
         key, pos = _str_at(buf, pos)
         value, pos = self.read(buf, pos)
@@ -517,6 +576,10 @@ class _FastReader:
 
 
 _NULL_CODE = 0xFE
+_BYTECODE_CODE = DataType.bytecode.value
+_P_CODE = DataType.p.value
+_NO_INSTRUCTIONS = bytes(4)
+_MAX_STEP_NAMES = 512
 _STRING_CODE = DataType.string.value
 _INT_CODE = DataType.int.value
 _LONG_CODE = DataType.long.value
