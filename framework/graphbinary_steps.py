@@ -42,6 +42,9 @@ from .graphbinary_requests import (
     _GREMLIN_KEY,
     _INT32_MAX,
     _INT32_MIN,
+    _INT64_MAX,
+    _INT64_MIN,
+    _LONG,
     _MAP,
     _NO_SOURCES,
     _OP_AND_PROCESSOR,
@@ -51,6 +54,7 @@ from .graphbinary_requests import (
     _bare,
     _enum,
     _i32,
+    _i64,
     _int32,
     _value,
 )
@@ -68,7 +72,10 @@ _ENUMS: dict[Any, bytes] = {
 """The enum members graphworker sends, as gremlinpython writes them (type code, then the name)."""
 
 _OPERATORS = {name: _bare(name) for name in ("eq", "neq", "gt", "gte", "lt", "lte")}
-_STEP_NAMES: dict[str, bytes] = {}
+_STEP_HEADS: dict[tuple[str, int], bytes] = {}
+"""A step's name and argument count, encoded once per (name, count)."""
+_ONE_LONG = _i32(1) + b"\x02\x00"
+"""A predicate's one operand, up to its int64: ``gte(long(n))`` is how versions are compared."""
 _CARDINALITY_VALUE = _i32(0) + _i32(1) + _bare("CardinalityValueTraversal") + _i32(2)
 """``CardinalityValue(c, v)``'s bytecode up to its two arguments: no steps, one source instruction."""
 _SCALARS = frozenset({str, float, bool, dt.datetime, long})
@@ -124,19 +131,46 @@ def _frame(request_id: str | uuid.UUID, steps: Steps, evaluation_timeout_ms: int
 
 
 def _body(out: bytearray, steps: Steps) -> None:
-    """A bytecode value after its type code: the steps, then no source instructions."""
+    """A bytecode value after its type code: the steps, then no source instructions.
+
+    The commonest arguments (strings, nested traversals, longs, one-operand predicates, enum
+    members) are written inline: a versioned element has a few hundred arguments, and a call per
+    argument was most of this writer's time.
+    """
     instructions = steps.instructions
     out += _i32(len(instructions))
-    names = _STEP_NAMES
+    heads = _STEP_HEADS
+    enums = _ENUMS
     for instruction in instructions:
-        name = instruction[0]
-        encoded = names.get(name)
-        if encoded is None:
-            encoded = names[name] = _bare(name)
-        out += encoded
-        out += _i32(len(instruction) - 1)
-        for argument in instruction[1:]:
-            _argument(out, argument)
+        arity = len(instruction) - 1
+        head = heads.get((instruction[0], arity))
+        if head is None:
+            head = heads[(instruction[0], arity)] = _bare(instruction[0]) + _i32(arity)
+        out += head
+        for index in range(1, arity + 1):
+            value = instruction[index]
+            kind = type(value)
+            if kind is str:
+                data = value.encode("utf-8")
+                out += _STRING
+                out += _i32(len(data))
+                out += data
+            elif kind is Steps:
+                out += _BYTECODE
+                _body(out, value)
+            elif kind is long and _INT64_MIN <= value <= _INT64_MAX:
+                out += _LONG
+                out += _i64(value)
+            elif kind is P and value.other is None and type(value.value) is long and value.operator in _OPERATORS \
+                    and _INT64_MIN <= value.value <= _INT64_MAX:
+                out += _P
+                out += _OPERATORS[value.operator]
+                out += _ONE_LONG
+                out += _i64(value.value)
+            elif kind in _ENUM_TYPES and value in enums:
+                out += enums[value]
+            else:
+                _argument(out, value)
     out += _NO_SOURCES
 
 

@@ -39,6 +39,7 @@ from framework.config import GraphConfig
 from framework.telemetry import Telemetry
 
 from ..gremlin_server.control import AsyncControlClient
+from ..gremlin_server.gc_tuning import tuned_while
 from . import graph_check
 from .chaos import CHAOS, CHAOS_FAILOVER_EVERY_S
 from .contexts import ExecutionContext, find_worker, fresh_module
@@ -186,22 +187,25 @@ class LocalRun:
                 try:
                     if o.chaos:
                         await control.settings(**CHAOS)
-                    cpu_before = self._cpu_seconds(servers)
-                    esm.start()
-                    pipeline_started = time.monotonic()
-                    tasks += [asyncio.create_task(self._produce(queues, messages)),
-                              asyncio.create_task(self._sample(queues, control, esm, sink, out, started)),
-                              asyncio.create_task(self._sample_rss())]
-                    if o.chaos:
-                        tasks.append(asyncio.create_task(self._chaos(control)))
-                    if o.scenario is not None:
-                        tasks.append(asyncio.create_task(run_scenario(
-                            o.scenario, control, start_s=o.scenario_start_s, duration_s=o.scenario_duration_s,
-                            mode=o.outage_mode, run_started=started, log=self.scenario_log)))
-                    finished = await self._wait_until_settled(esm, queues, tasks, started)
-                    pipeline_s = time.monotonic() - pipeline_started
-                    cpu_spent = {k: v - cpu_before[k] for k, v in self._cpu_seconds(servers).items()}
-                    self._sample_rss_once()
+                    # The collector tuned as the endpoint's (see gc_tuning): what this process holds
+                    # for the run (every message, the ledger, the modules) is frozen out of its reach.
+                    with tuned_while():
+                        cpu_before = self._cpu_seconds(servers)
+                        esm.start()
+                        pipeline_started = time.monotonic()
+                        tasks += [asyncio.create_task(self._produce(queues, messages)),
+                                  asyncio.create_task(self._sample(queues, control, esm, sink, out, started)),
+                                  asyncio.create_task(self._sample_rss())]
+                        if o.chaos:
+                            tasks.append(asyncio.create_task(self._chaos(control)))
+                        if o.scenario is not None:
+                            tasks.append(asyncio.create_task(run_scenario(
+                                o.scenario, control, start_s=o.scenario_start_s, duration_s=o.scenario_duration_s,
+                                mode=o.outage_mode, run_started=started, log=self.scenario_log)))
+                        finished = await self._wait_until_settled(esm, queues, tasks, started)
+                        pipeline_s = time.monotonic() - pipeline_started
+                        cpu_spent = {k: v - cpu_before[k] for k, v in self._cpu_seconds(servers).items()}
+                        self._sample_rss_once()
                 finally:  # also on errors and Ctrl-C: stop the pipeline, close every connection, end the chaos
                     for task in tasks:
                         task.cancel()
