@@ -248,15 +248,7 @@ def encode_upsert_request(request_id: str | uuid.UUID, plans: Sequence[ElementPl
 def encode_request_in_shape(shape: RequestShape, request_id: str | uuid.UUID, plans: Sequence[ElementPlan], *,
                             evaluation_timeout_ms: int | None = None, batch_size: int | None = None) -> bytes:
     """:func:`encode_upsert_request` for a given shape (the probe and the tests use it directly)."""
-    out = bytearray(_FRAME_HEAD)
-    out += uuid.UUID(str(request_id)).bytes
-    out += _OP_AND_PROCESSOR
-    extras: list[bytes] = []
-    if evaluation_timeout_ms is not None:
-        extras.append(_EVALUATION_TIMEOUT + _int32(int(evaluation_timeout_ms), "evaluationTimeout"))
-    if batch_size is not None:
-        extras.append(_BATCH_SIZE + _int32(int(batch_size), "batchSize"))
-    out += _i32(2 + len(extras))
+    out, extras = request_head(request_id, evaluation_timeout_ms, batch_size)
     first: Sequence[ElementPlan] = plans
     then: Sequence[ElementPlan] = ()
     if shape is RequestShape.VERTICES_THEN_EDGES:
@@ -285,6 +277,23 @@ def encode_request_in_shape(shape: RequestShape, request_id: str | uuid.UUID, pl
     for extra in extras:
         out += extra
     return bytes(out)
+
+
+def request_head(request_id: str | uuid.UUID, evaluation_timeout_ms: int | None,
+                 batch_size: int | None) -> tuple[bytearray, list[bytes]]:
+    """A request frame up to its arguments map's entries: the frame head, the request id, the op and
+    processor, and the count of arguments; with the encoded optional arguments (they follow the
+    ``gremlin`` and ``aliases`` entries, as gremlinpython orders them)."""
+    out = bytearray(_FRAME_HEAD)
+    out += uuid.UUID(str(request_id)).bytes
+    out += _OP_AND_PROCESSOR
+    extras: list[bytes] = []
+    if evaluation_timeout_ms is not None:
+        extras.append(_EVALUATION_TIMEOUT + _int32(int(evaluation_timeout_ms), "evaluationTimeout"))
+    if batch_size is not None:
+        extras.append(_BATCH_SIZE + _int32(int(batch_size), "batchSize"))
+    out += _i32(2 + len(extras))
+    return out, extras
 
 
 def element_steps(plan: ElementPlan) -> int:

@@ -35,10 +35,7 @@ from gremlin_python.statics import long
 
 from .graphbinary_requests import (
     _ALIASES,
-    _BATCH_SIZE,
     _BYTECODE,
-    _EVALUATION_TIMEOUT,
-    _FRAME_HEAD,
     _GREMLIN_KEY,
     _INT32_MAX,
     _INT32_MIN,
@@ -47,7 +44,6 @@ from .graphbinary_requests import (
     _LONG,
     _MAP,
     _NO_SOURCES,
-    _OP_AND_PROCESSOR,
     _P,
     _STRING,
     UnsupportedShape,
@@ -55,8 +51,8 @@ from .graphbinary_requests import (
     _enum,
     _i32,
     _i64,
-    _int32,
     _value,
+    request_head,
 )
 from .gremlin_steps import Steps
 
@@ -110,15 +106,7 @@ def steps_fast_path() -> None:
 
 def _frame(request_id: str | uuid.UUID, steps: Steps, evaluation_timeout_ms: int | None,
            batch_size: int | None) -> bytes:
-    out = bytearray(_FRAME_HEAD)
-    out += uuid.UUID(str(request_id)).bytes
-    out += _OP_AND_PROCESSOR
-    extras: list[bytes] = []
-    if evaluation_timeout_ms is not None:
-        extras.append(_EVALUATION_TIMEOUT + _int32(int(evaluation_timeout_ms), "evaluationTimeout"))
-    if batch_size is not None:
-        extras.append(_BATCH_SIZE + _int32(int(batch_size), "batchSize"))
-    out += _i32(2 + len(extras))
+    out, extras = request_head(request_id, evaluation_timeout_ms, batch_size)
     out += _GREMLIN_KEY
     try:
         _body(out, steps)
@@ -175,13 +163,9 @@ def _body(out: bytearray, steps: Steps) -> None:
 
 
 def _argument(out: bytearray, value: Any) -> None:
+    """Any argument :func:`_body` does not write inline (and the keys and values of maps)."""
     kind = type(value)
-    if kind is str:  # the commonest argument (ids, keys, tokens): inlined
-        data = value.encode("utf-8")
-        out += _STRING
-        out += _i32(len(data))
-        out += data
-    elif kind is Steps:
+    if kind is Steps:
         out += _BYTECODE
         _body(out, value)
     elif kind is int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,3 +102,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         skipped = [r for r in terminalreporter.stats.get("skipped", []) if tool.how_to in str(r.longrepr)]
         if skipped:
             terminalreporter.write_line(f"{len(skipped)} {tool.marker} test(s) skipped. {tool.how_to}", yellow=True)
+
+
+@pytest.fixture(scope="module")
+def fauxqs_url() -> Iterator[str]:
+    """A real fauxqs server (the local pipeline's SQS), started as ``graphworker local`` starts it (a
+    child process on 127.0.0.1, a free port), for one test module; stopped after it."""
+    from gwlocal.local.sqs_servers import fauxqs_server
+
+    server = fauxqs_server()
+    try:
+        yield server.start()
+    finally:
+        server.stop()

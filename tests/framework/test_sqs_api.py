@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -27,7 +27,6 @@ from botocore.credentials import Credentials
 
 from framework.signing import FrozenCredentials
 from framework.sqs_api import SqsApi, SqsApiError
-from gwlocal.local import sqs_servers
 from gwlocal.local.sqs_client import SqsJsonClient
 
 REGION = "us-east-1"
@@ -41,15 +40,6 @@ class Fixed:
 
     async def get(self, *, refresh: bool = False) -> FrozenCredentials:
         return self.credentials
-
-
-@pytest.fixture(scope="module")
-def fauxqs_url() -> Iterator[str]:
-    server = sqs_servers.fauxqs_server()
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ import pytest
 from gwlocal.local.contexts import InvocationResult
 from gwlocal.local.esm import EventSourceMapping
 from gwlocal.local.sqs import LocalQueues, Outgoing
-from gwlocal.local.sqs_servers import fauxqs_server
 
 
 class ScriptedContext:
@@ -35,15 +33,6 @@ class ScriptedContext:
 
     async def close(self) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def fauxqs_url() -> Iterator[str]:
-    server = fauxqs_server()
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 async def test_reported_failures_come_back_until_the_dlq_and_successes_are_deleted(fauxqs_url):

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,6 @@ from gwlocal.local import sqs_servers
 from gwlocal.local.processes import ChildServer
 from gwlocal.local.sqs import LOCAL_CREDENTIALS, to_lambda_record
 from gwlocal.local.sqs_client import SqsError, SqsJsonClient
-
-
-@pytest.fixture(scope="module")
-def fauxqs_url() -> Iterator[str]:
-    server = sqs_servers.fauxqs_server()
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 @pytest.fixture
