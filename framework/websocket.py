@@ -25,6 +25,9 @@ What is implemented:
   :attr:`WebSocket.ended`. A server frame that breaks the protocol (masked, reserved bits,
   unknown opcode, fragmented or oversized control frame, a continuation out of place, invalid
   UTF-8) ends the socket with close code 1002/1007.
+- Masking is pure Python (about 1 ns a byte from 2 KB up: ~45 us for a 40 KB request frame, where
+  aiohttp's compiled helper took ~1 us; receiving a small answer costs less than aiohttp did):
+  under 1% of a handler's CPU per message at graphworker's request sizes.
 - Message size: unlimited by default (``max_message_size=0``), as the aiohttp transport was
   configured; a positive bound closes with 1009 when a message exceeds it.
 
@@ -139,27 +142,53 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + GUID).encode("ascii")).digest()).decode("ascii")
 
 
+_IDENTITY = int.from_bytes(bytes(range(256)), "big")
+_xor_tables: dict[int, bytes] = {}
+_STRIDED_FROM = 2048
+
+
+def _xor_table(k: int) -> bytes:
+    """The ``bytes.translate`` table mapping each byte to itself XOR ``k`` (at most 256, cached)."""
+    table = _xor_tables.get(k)
+    if table is None:
+        table = _xor_tables[k] = (_IDENTITY ^ int.from_bytes(bytes((k,)) * 256, "big")).to_bytes(256, "big")
+    return table
+
+
 def _mask(payload: bytes, key: bytes) -> bytes:
-    """``payload`` XOR the repeated 4-byte ``key``, as one big-integer XOR (fast in CPython)."""
-    n = len(payload)
-    if n == 0:
-        return b""
-    stream = (key * ((n >> 2) + 1))[:n]
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
+    """``payload`` XOR the repeated 4-byte ``key`` (the payload of what :func:`encode_frame` sends)."""
+    return bytes(encode_frame(OP_BINARY, payload, mask_key=key)[-len(payload):]) if payload else b""
 
 
-def encode_frame(opcode: int, payload: bytes, *, fin: bool = True, mask_key: bytes | None = None) -> bytes:
-    """One client frame: masked with ``mask_key`` (a fresh random key when None)."""
+def encode_frame(opcode: int, payload: bytes, *, fin: bool = True, mask_key: bytes | None = None) -> bytearray:
+    """One client frame, masked with ``mask_key`` (a fresh random key when None).
+
+    Small payloads are masked with one big-integer XOR. From a few KB up, the frame is built in
+    one buffer and each of its 4 byte lanes (every 4th byte) goes through ``bytes.translate``
+    with that key byte's XOR table: C loops, about 3x faster than the integer XOR.
+    """
     key = os.urandom(4) if mask_key is None else mask_key
     n = len(payload)
     first = (0x80 if fin else 0) | opcode
     if n < 126:
-        header = bytes((first, 0x80 | n))
+        frame = bytearray((first, 0x80 | n))
     elif n < 65536:
-        header = bytes((first, 0x80 | 126)) + n.to_bytes(2, "big")
+        frame = bytearray((first, 0x80 | 126))
+        frame += n.to_bytes(2, "big")
     else:
-        header = bytes((first, 0x80 | 127)) + n.to_bytes(8, "big")
-    return header + key + _mask(payload, key)
+        frame = bytearray((first, 0x80 | 127))
+        frame += n.to_bytes(8, "big")
+    frame += key
+    if n < _STRIDED_FROM:
+        if n:
+            stream = (key * ((n >> 2) + 1))[:n]
+            frame += (int.from_bytes(payload, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
+        return frame
+    start = len(frame)
+    frame += payload
+    for lane in range(4):
+        frame[start + lane::4] = frame[start + lane::4].translate(_xor_table(key[lane]))
+    return frame
 
 
 def _ssl_context(verify: ssl.SSLContext | bool | None) -> ssl.SSLContext:

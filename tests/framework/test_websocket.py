@@ -637,6 +637,6 @@ def test_random_messages_round_trip_through_an_echo_server(echo_server, messages
 
 def test_mask_matches_a_bytewise_xor():
     rng = random.Random(7)
-    for n in [0, 1, 3, 4, 5, 8, 1000, 65537]:
+    for n in [0, 1, 3, 4, 5, 8, 1000, 2047, 2048, 2049, 2050, 2051, 65537]:
         data, key = rng.randbytes(n), rng.randbytes(4)
         assert websocket._mask(data, key) == bytes(b ^ key[i % 4] for i, b in enumerate(data))
