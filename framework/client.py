@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -49,7 +48,7 @@ from .protocol import GremlinProtocol, PreparedRequest
 from .retry import RetryBudget, RetryPolicy, call_with_retries
 from .telemetry import Telemetry
 from .telemetry import catalog as m
-from .transport import WebSocketTransport, trace_config
+from .transport import WebSocketTransport
 
 if TYPE_CHECKING:
     from .signing import CredentialSource, HandshakeSigner
@@ -161,7 +160,6 @@ class GraphClient:
         self._connections: dict[str, GremlinConnection] = {}
         self._connect_failures: dict[str, tuple[float, GraphRequestError]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._session: aiohttp.ClientSession | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ public API
@@ -246,13 +244,10 @@ class GraphClient:
             return results
 
     async def close(self) -> None:
-        """Close every connection and the HTTP session. Idempotent; safe in shutdown hooks."""
+        """Close every connection. Idempotent; safe in shutdown hooks."""
         self._closed = True
         for role in list(self._connections):
             await self._discard(role, cause=None)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     @property
     def closed(self) -> bool:
@@ -400,8 +395,6 @@ class GraphClient:
     async def _connect(self, role: str, deadline: float | None = None) -> GremlinConnection:
         endpoint = self.reader_endpoint if role == "reader" and self.reader_endpoint else self.config.endpoint
         url = endpoint.url(self.config.tls)
-        if self._session is None:
-            self._session = aiohttp.ClientSession(trace_configs=[trace_config()])
         tracer = self.telemetry.tracer
         metrics = self.telemetry.metrics
         with tracer.start_as_current_span(
@@ -450,15 +443,13 @@ class GraphClient:
             self.telemetry.metrics.add(m.SIGV4_SIGNING_TIME, signed.elapsed_ms,
                                        ColdStart="true" if signed.cold_start else "false")
             headers = signed.headers
-        assert self._session is not None
         ssl_context: ssl.SSLContext | bool | None = self._ssl_context
         if not self.config.tls:
             ssl_context = False
         timeout = self.config.connect_timeout_s
         if deadline is not None:
             timeout = max(min(timeout, deadline - time.monotonic()), 0.001)
-        return await WebSocketTransport.connect(self._session, url, headers=headers, timeout_s=timeout,
-                                               ssl_context=ssl_context)
+        return await WebSocketTransport.connect(url, headers=headers, timeout_s=timeout, ssl_context=ssl_context)
 
     async def _discard(self, role: str, *, cause: str | None, only: GremlinConnection | None = None) -> None:
         """Close and forget the ``role`` connection; count a reconnect cause when there is one.

@@ -31,8 +31,8 @@ def _hmac(key: bytes, text: str) -> bytes:
 def _host_header(url: str) -> tuple[str, str, str]:
     """(host header value, canonical path, canonical query) of ``url``, as an HTTP client sends them.
 
-    The port is part of the host header unless it is the scheme's default (what aiohttp sends,
-    and what the verifier reads).
+    The port is part of the host header unless it is the scheme's default (what
+    :mod:`framework.websocket` sends, as aiohttp did, and what the verifier reads).
     """
     parts = urlsplit(url)
     host = parts.hostname or ""

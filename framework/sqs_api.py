@@ -5,8 +5,10 @@ the database pushes back, and creating an aiobotocore client then cost an execut
 15-25 MB of memory and the SDK's import (measured in a fresh interpreter: +8.6 MB for the import,
 +8.6 MB for the first client) at the worst moment. These calls are small JSON posts
 (SQS's JSON protocol, ``X-Amz-Target: AmazonSQS.<Action>``), signed with the stdlib SigV4 signer
-the Neptune handshake uses, over the aiohttp the framework already imports; in Lambda the
-credentials come from the environment (the execution role's), read without an SDK.
+the Neptune handshake uses, over aiohttp, imported with this module (only when a backoff needs
+SQS: the Neptune connection is the stdlib :mod:`framework.websocket`, so aiohttp is not on the
+cold path); in Lambda the credentials come from the environment (the execution role's), read
+without an SDK.
 
 Errors are :class:`SqsApiError` with SQS's error code (``__type``) and message, or the transport
 failure; each call is bounded by ``timeout_s``. ``AWS_ENDPOINT_URL_SQS`` (the SDK's variable)

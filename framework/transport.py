@@ -1,4 +1,4 @@
-"""WebSocket transport on aiohttp: connect (with handshake headers), send, receive, close.
+"""WebSocket transport: connect (with handshake headers), send, receive, close, failures classified.
 
 Why not gremlinpython's transport: its driver runs its own event loop and blocks on futures,
 which collides with an async Lambda handler ("event loop is already running"). This transport
@@ -7,52 +7,33 @@ or timed-out connect is :class:`ConnectionLost`, an HTTP 403 at the handshake is
 :class:`CredentialsRejected` (stale SigV4 credentials), other handshake statuses are
 :class:`ConnectionLost` with the status in the message.
 
+Why not aiohttp (which this transport was built on): importing ``aiohttp.client`` cost ~100 ms
+of a ~300 ms cold start (attrs, yarl, multidict, ``email``, ``http.cookies``, ...; measured with
+``python -X importtime``), paid by every new execution context for one client WebSocket. The
+socket is now :mod:`framework.websocket`, an RFC 6455 client on the standard library (asyncio
+streams, ``ssl``): no extensions (no permessage-deflate, which graphworker never negotiated), no
+HTTP proxies (aiohttp ran with ``trust_env=False`` and ignored them too), unlimited message size
+as before. Importing a handler and writing never imports aiohttp.
+
 Why read the refusal's body: Neptune says *why* it refused a handshake in a JSON body
 (``{"code": "AccessDeniedException", "detailedMessage": "..."}``: wrong region in the credential
-scope, unknown access key, expired token), and aiohttp's handshake error only says "Invalid
-response status". A request-end trace hook reads the (small) body of a non-101 answer before
-aiohttp discards it, so the error carries the server's own reason.
+scope, unknown access key, expired token); the WebSocket client keeps up to
+:data:`MAX_REFUSAL_BODY` bytes of a non-101 answer's body, so the error carries the server's own
+reason.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import ssl
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
-
+from . import websocket
 from .errors import ConnectionLost, CredentialsRejected
+from .websocket import MAX_REFUSAL_BODY
 
-MAX_REFUSAL_BODY = 8192
-"""Bytes of a refused handshake's body kept for the error message."""
-
-_refusal: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("graphworker_refusal", default=None)
-
-
-async def _on_request_end(session: aiohttp.ClientSession, ctx: SimpleNamespace,
-                          params: aiohttp.TraceRequestEndParams) -> None:
-    sink = _refusal.get()
-    response = params.response
-    if sink is None or response.status == 101:
-        return
-    try:
-        async with asyncio.timeout(1.0):
-            body = await response.content.read(MAX_REFUSAL_BODY)
-    except (TimeoutError, aiohttp.ClientError, ConnectionError):
-        return
-    sink.append(body.decode("utf-8", "replace"))
-
-
-def trace_config() -> aiohttp.TraceConfig:
-    """The session hook that keeps a refused handshake's body (pass to ``ClientSession(trace_configs=...)``)."""
-    config = aiohttp.TraceConfig()
-    config.on_request_end.append(_on_request_end)
-    return config
+__all__ = ["MAX_REFUSAL_BODY", "CloseInfo", "WebSocketTransport", "refusal_reason"]
 
 
 def refusal_reason(body: str) -> tuple[str | None, str]:
@@ -78,23 +59,20 @@ class CloseInfo:
 class WebSocketTransport:
     """One WebSocket. Create with :meth:`connect`."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    def __init__(self, ws: websocket.WebSocket) -> None:
         self._ws = ws
         self.close_info: CloseInfo | None = None
 
     @classmethod
-    async def connect(cls, session: aiohttp.ClientSession, url: str, *, headers: dict[str, str],
-                      timeout_s: float, ssl_context: ssl.SSLContext | bool | None = None) -> WebSocketTransport:
-        refusal: list[str] = []
-        token = _refusal.set(refusal)
+    async def connect(cls, url: str, *, headers: dict[str, str], timeout_s: float,
+                      ssl_context: ssl.SSLContext | bool | None = None) -> WebSocketTransport:
+        """Open ``url`` (``ws://`` or ``wss://``) within ``timeout_s``. ``ssl_context``: None for
+        ``ssl.create_default_context()``, a context, or False for no certificate verification."""
         try:
-            async with asyncio.timeout(timeout_s):
-                ws = await session.ws_connect(
-                    url, headers=headers, max_msg_size=0, autoping=True, autoclose=False,
-                    ssl=ssl_context if ssl_context is not None else True,
-                )
-        except aiohttp.WSServerHandshakeError as exc:
-            code, reason = refusal_reason(refusal[0]) if refusal else (None, exc.message)
+            ws = await websocket.connect(url, headers=headers, timeout_s=timeout_s, ssl_context=ssl_context)
+        except websocket.HandshakeRefused as exc:
+            body = exc.body.decode("utf-8", "replace")
+            code, reason = refusal_reason(body) if body.strip() else (None, exc.phrase or "no reason given")
             detail = f"{code}: {reason}" if code else reason
             message = f"handshake refused with HTTP {exc.status} by {url}: {detail}"
             if exc.status == 403:
@@ -103,16 +81,17 @@ class WebSocketTransport:
                 err = ConnectionLost(message, status=exc.status, cause="handshake", code=code,
                                      detailed_message=reason)
             raise err from exc
+        except websocket.HandshakeError as exc:
+            raise ConnectionLost(f"handshake with {url} failed: {exc}", status=exc.status,
+                                 cause="handshake") from exc
         except TimeoutError as exc:
             raise ConnectionLost(f"connecting to {url} took longer than {timeout_s:g} s",
                                  cause="connect_timeout") from exc
-        except aiohttp.ClientSSLError as exc:
+        except ssl.SSLError as exc:  # before OSError: SSLError is one
             raise ConnectionLost(f"TLS handshake with {url} failed: {exc}", cause="tls") from exc
-        except (aiohttp.ClientError, OSError) as exc:
+        except (OSError, ValueError) as exc:
             raise ConnectionLost(f"cannot connect to {url}: {type(exc).__name__}: {exc}",
                                  cause="refused") from exc
-        finally:
-            _refusal.reset(token)
         return cls(ws)
 
     @property
@@ -121,38 +100,28 @@ class WebSocketTransport:
 
     async def send(self, frame: bytes) -> None:
         try:
-            await self._ws.send_bytes(frame)
-        except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+            await self._ws.send(frame)
+        except (ConnectionError, OSError, RuntimeError) as exc:
             self.close_info = self.close_info or CloseInfo("reset", f"send failed: {exc}")
             raise ConnectionLost(f"connection lost while sending: {exc}", cause="reset") from exc
 
     async def receive(self) -> bytes | str | None:
         """The next data frame, or None once the socket has ended (see ``close_info``)."""
-        while True:
-            msg = await self._ws.receive()
-            if msg.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
-                data: bytes | str = msg.data
-                return data
-            if msg.type == aiohttp.WSMsgType.CLOSE:
-                reason = (msg.extra or "").strip() if isinstance(msg.extra, str) else ""
+        data = await self._ws.receive()
+        if data is not None:
+            return data
+        ended = self._ws.ended
+        if self.close_info is None:
+            if ended is not None and ended.close_frame:
+                reason = ended.reason.strip()
                 cause = "idle" if "idle" in reason.lower() else "closed"
-                detail = f"closed by server (code {msg.data}: {reason or 'no reason'})"
-                self.close_info = CloseInfo(cause, detail)
-                await self._ws.close()
-                return None
-            if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
-                if self.close_info is None:
-                    detail = f"socket ended without a close frame ({msg.type.name}"
-                    detail += f": {msg.data})" if msg.data else ")"
-                    self.close_info = CloseInfo("reset", detail)
-                return None
-            # PING/PONG are handled by aiohttp (autoping); anything else is ignored.
+                self.close_info = CloseInfo(cause, f"closed by server (code {ended.code}: {reason or 'no reason'})")
+            else:
+                how = ended.detail if ended is not None else "closed"
+                self.close_info = CloseInfo("reset", f"socket ended without a close frame ({how})")
+        return None
 
     async def close(self) -> None:
         if self.close_info is None:
             self.close_info = CloseInfo("client", "closed by graphworker")
-        if not self._ws.closed:
-            try:
-                await self._ws.close()
-            except (ConnectionError, aiohttp.ClientError):
-                pass
+        await self._ws.close()

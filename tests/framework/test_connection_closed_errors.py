@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from gremlin_python.process.anonymous_traversal import traversal
 from gremlin_python.process.traversal import Merge, T
 from gremlin_python.structure.graph import Graph
 
+from framework import websocket
 from framework.connection import GremlinConnection
 from framework.errors import ConnectionLost
 from framework.protocol import GremlinProtocol
@@ -26,18 +25,12 @@ g = traversal().with_graph(Graph())
 PROTOCOL = GremlinProtocol("graphbinary-v1")
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 def readers_running() -> list[asyncio.Task]:
     return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "GremlinConnection._read_loop"]
 
 
-async def test_transport_close_says_the_client_closed_it(endpoint, session):
-    ws = await session.ws_connect(f"ws://127.0.0.1:{endpoint.port}/gremlin")
+async def test_transport_close_says_the_client_closed_it(endpoint):
+    ws = await websocket.connect(f"ws://127.0.0.1:{endpoint.port}/gremlin")
     transport = WebSocketTransport(ws)
     assert not transport.closed and transport.close_info is None
     await transport.close()
@@ -47,9 +40,9 @@ async def test_transport_close_says_the_client_closed_it(endpoint, session):
     assert transport.close_info == CloseInfo("client", "closed by graphworker")
 
 
-async def test_request_on_a_transport_the_client_closed(endpoint, session):
+async def test_request_on_a_transport_the_client_closed(endpoint):
     url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
-    transport = await WebSocketTransport.connect(session, url, headers={}, timeout_s=5.0)
+    transport = await WebSocketTransport.connect(url, headers={}, timeout_s=5.0)
     await transport.close()
     conn = await GremlinConnection.open(transport, PROTOCOL, role="writer", url=url)
     try:
@@ -63,9 +56,9 @@ async def test_request_on_a_transport_the_client_closed(endpoint, session):
     assert endpoint.stats.requests_total == 0
 
 
-async def test_request_on_a_socket_that_ended_without_a_reason(endpoint, session):
+async def test_request_on_a_socket_that_ended_without_a_reason(endpoint):
     url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
-    ws = await session.ws_connect(url)
+    ws = await websocket.connect(url)
     await ws.close()
     transport = WebSocketTransport(ws)  # a socket gone before the transport learnt why
     assert transport.closed and transport.close_info is None
@@ -80,11 +73,11 @@ async def test_request_on_a_socket_that_ended_without_a_reason(endpoint, session
         f"connection closed ({url})", "closed", None)
 
 
-async def _submit_that_times_out(endpoint, session) -> tuple[GremlinConnection, ConnectionLost]:
+async def _submit_that_times_out(endpoint) -> tuple[GremlinConnection, ConnectionLost]:
     """A write the endpoint holds for a minute, sent with a 0.2 s timeout."""
     endpoint.apply_settings({"hold_ms": 60_000})
     url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
-    transport = await WebSocketTransport.connect(session, url, headers={}, timeout_s=5.0)
+    transport = await WebSocketTransport.connect(url, headers={}, timeout_s=5.0)
     conn = await GremlinConnection.open(transport, PROTOCOL, role="writer", url=url)
     write = g.merge_v({T.id: "x"}).option(Merge.on_create, {T.label: "A"}).id_()
     try:
@@ -97,8 +90,8 @@ async def _submit_that_times_out(endpoint, session) -> tuple[GremlinConnection, 
     return conn, lost.value
 
 
-async def test_a_timed_out_request_names_itself(endpoint, session):
-    conn, lost = await _submit_that_times_out(endpoint, session)
+async def test_a_timed_out_request_names_itself(endpoint):
+    conn, lost = await _submit_that_times_out(endpoint)
     request_id = lost.request_id
     assert request_id is not None and len(request_id) == 36
     assert str(lost) == f"no response to request {request_id} within 0.2 s; closing the connection"
@@ -106,19 +99,19 @@ async def test_a_timed_out_request_names_itself(endpoint, session):
     assert conn.closed
 
 
-async def test_a_timed_out_request_leaves_no_unretrieved_future_behind(endpoint, session, caplog):
+async def test_a_timed_out_request_leaves_no_unretrieved_future_behind(endpoint, caplog):
     """The caller gets its own ConnectionLost; the request's future must not also hold one that
     nobody reads (asyncio logs "Future exception was never retrieved" when it is collected)."""
     with caplog.at_level("ERROR", logger="asyncio"):
-        await _submit_that_times_out(endpoint, session)
+        await _submit_that_times_out(endpoint)
         gc.collect()
         await asyncio.sleep(0)  # let the loop run the exception handler, if one was called
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
-async def test_closing_a_connection_stops_its_reader(endpoint, session):
+async def test_closing_a_connection_stops_its_reader(endpoint):
     url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
-    transport = await WebSocketTransport.connect(session, url, headers={}, timeout_s=5.0)
+    transport = await WebSocketTransport.connect(url, headers={}, timeout_s=5.0)
     conn = await GremlinConnection.open(transport, PROTOCOL, role="writer", url=url)
     assert (await conn.submit(g.V().count().bytecode, timeout_s=5.0)).results == [0]
     assert len(readers_running()) == 1

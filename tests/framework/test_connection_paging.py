@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import aiohttp
-import pytest
 from gremlin_python.process.anonymous_traversal import traversal
 from gremlin_python.structure.graph import Graph
 
@@ -16,15 +12,9 @@ from framework.transport import WebSocketTransport
 g = traversal().with_graph(Graph())
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-async def test_pages_are_gathered_in_order(endpoint, session):
+async def test_pages_are_gathered_in_order(endpoint):
     url = f"ws://127.0.0.1:{endpoint.port}/gremlin"
-    transport = await WebSocketTransport.connect(session, url, headers={}, timeout_s=5.0)
+    transport = await WebSocketTransport.connect(url, headers={}, timeout_s=5.0)
     conn = await GremlinConnection.open(transport, GremlinProtocol("graphbinary-v1"), role="writer", url=url)
     try:
         sent = await conn.submit(g.inject(1, 2, 3, 4, 5).bytecode, timeout_s=5.0, batch_size=2)
