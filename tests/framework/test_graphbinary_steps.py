@@ -177,3 +177,42 @@ def test_a_probe_the_writer_refuses_turns_the_fast_path_off(monkeypatch: pytest.
         gbs.steps_fast_path()
     with pytest.raises(UnsupportedShape, match="could not be written directly"):  # and stays off
         gbs.steps_fast_path()
+
+
+# ---------------------------------------------------------------- arguments only _argument writes
+def test_a_traversal_inside_a_map_is_written_as_gremlinpythons_bytes() -> None:
+    steps = g_inject(0).union(__.constant({"k": __.constant("v").fold(), T.id: "x"}))
+    assert gbs.encode_steps_request(REQUEST_ID, steps) == reference(steps)
+
+
+def test_ints_at_the_32_bit_bounds_are_written_as_gremlinpythons_bytes() -> None:
+    for value in (2**31 - 1, -(2**31)):
+        steps = g_inject(0).union(__.constant(value))
+        assert gbs.encode_steps_request(REQUEST_ID, steps) == reference(steps)
+
+
+def test_step_heads_written_afresh_are_gremlinpythons_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gbs, "_STEP_HEADS", {})  # every (step, arity) encoded here, not taken from earlier tests
+    steps = g_inject(0).union(__.V("a", "b").limit(1), __.constant("s").fold())
+    assert gbs.encode_steps_request(REQUEST_ID, steps) == reference(steps)
+    assert gbs.encode_steps_request(REQUEST_ID, steps) == reference(steps)  # and from the cache
+
+
+def cardinality_value_with_source(source: list[Any]) -> CardinalityValue:
+    value = CardinalityValue.single("x")
+    value.source_instructions[0] = source
+    return value
+
+
+@pytest.mark.parametrize(("argument", "message"), [
+    (2**31, "an int argument 2147483648 beyond 32 bits (not sent as a long)"),
+    (P("eq", 1, 2), "predicate eq(1,2)"),
+    (P.eq([1, 2]), "predicate eq([1, 2])"),
+    (cardinality_value_with_source(["CardinalityValueTraversal", Cardinality.single]), "cardinality value"),
+    (cardinality_value_with_source(["Other", Cardinality.single, "x"]), "cardinality value"),
+    (b"bytes", "an argument of type builtins.bytes (b'bytes')"),
+], ids=repr)
+def test_refusals_say_which_argument(argument: Any, message: str) -> None:
+    with pytest.raises(UnsupportedShape) as refused:
+        gbs.encode_steps_request(REQUEST_ID, g_inject(0).union(__.constant(argument)))
+    assert str(refused.value).startswith(message)
