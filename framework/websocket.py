@@ -58,6 +58,10 @@ GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_REFUSAL_BODY = 8192
 """Bytes of a refused handshake's body kept (Neptune's JSON reason fits easily)."""
 REFUSAL_BODY_TIMEOUT_S = 1.0
+REFUSAL_BODY_MARGIN_S = 0.05
+"""A refusal's body is read until this long before the connect deadline at the latest, so its own
+timeout always fires first and the refusal (with what arrived of the body) is what is raised, not a
+connect timeout: with a margin of a millisecond both timeouts could expire in one loop pass."""
 """How long a refused handshake's body may take to arrive (within the connect timeout)."""
 MAX_HEAD_BYTES = 65536
 """Bound on the handshake answer's status line and headers."""
@@ -287,7 +291,7 @@ async def _read_refusal_body(reader: asyncio.StreamReader, answer: dict[str, str
     """Up to MAX_REFUSAL_BODY bytes of a refusal's body; what arrived when the short timeout ends."""
     loop_deadline = asyncio.get_running_loop().time() + REFUSAL_BODY_TIMEOUT_S
     if deadline is not None:
-        loop_deadline = min(loop_deadline, deadline - 0.001)
+        loop_deadline = min(loop_deadline, deadline - REFUSAL_BODY_MARGIN_S)
     got = bytearray()
     try:
         async with asyncio.timeout_at(loop_deadline):

@@ -298,6 +298,23 @@ async def test_a_refusal_body_that_never_ends_is_cut_at_the_bound():
     assert refused.value.status == 500 and refused.value.body == b"x" * websocket.MAX_REFUSAL_BODY
 
 
+@pytest.mark.parametrize("timeout_s", [0.2, 0.5])
+async def test_a_refusal_whose_body_stalls_is_still_a_refusal_at_the_connect_deadline(timeout_s):
+    """The body's read ends before the connect deadline (REFUSAL_BODY_MARGIN_S), so the caller gets the
+    refusal with what came of the body, never a connect timeout that hides the status. Real time
+    passing is what is tested: the server never sends the rest."""
+    async def handler(reader, writer):
+        await read_request(reader)
+        writer.write(b'HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\n{"code": "AccessDenied')
+        await writer.drain()
+        await reader.read()
+
+    async with raw_server(handler) as srv:
+        with pytest.raises(websocket.HandshakeRefused) as refused:
+            await websocket.connect(srv.url(), timeout_s=timeout_s)
+    assert refused.value.status == 403 and refused.value.body == b'{"code": "AccessDenied'
+
+
 async def test_a_server_that_never_answers_the_upgrade_times_out():
     arrived = asyncio.Event()
 
