@@ -263,13 +263,11 @@ async def test_a_batchs_requests_are_in_flight_together(endpoint, captured, clie
         return [Vertex(f"c{msg['i']}", "C"), Vertex(f"o{msg['i']}", "O"), Edge("P", f"c{msg['i']}", f"o{msg['i']}")]
 
     records_ = [sqs_record(json.dumps({"i": i}), message_id=f"m{i}") for i in range(12)]
-    started = time.monotonic()
     assert await worker.process(sqs_event(records_), LocalLambdaContext(timeout_s=10)) == {"batchItemFailures": []}
-    elapsed = time.monotonic() - started
     assert endpoint.stats.write_requests == 12  # one component (3 elements) a request, at most 5 elements
-    assert endpoint.stats.in_flight_max >= 4  # the initial in-flight limit, all sent together
-    # Sent one after another they would take 12 x 30 ms; together, a few round trips (generous bound).
-    assert elapsed < 12 * 0.030
+    # The server saw 4 requests at once (the initial in-flight limit): they were sent together, not one
+    # after another. Counted by the server, not timed, so a slow machine cannot fail it.
+    assert endpoint.stats.in_flight_max >= 4
     assert captured.values("InFlightPeak") and max(captured.values("InFlightPeak")) >= 4
     assert endpoint.store.edge_count() == 12
 
