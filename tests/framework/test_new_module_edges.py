@@ -21,6 +21,7 @@ from framework.signing import FrozenCredentials
 from framework.sqs_api import SqsApi, SqsApiError
 from framework.transport import CloseInfo, WebSocketTransport
 
+from .test_sqs_api import posts_served_by
 from .test_websocket import expect_close, handshake, raw_server
 
 
@@ -95,17 +96,8 @@ async def answering() -> AsyncIterator[tuple[str, list[tuple[int, str]], list[di
         status, body = answers.pop(0)
         return web.Response(status=status, text=body, content_type="application/x-amz-json-1.0")
 
-    app = web.Application()
-    app.router.add_post("/", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}//", answers, seen
-    finally:
-        await runner.cleanup()
+    async with posts_served_by(handle) as url:
+        yield url + "//", answers, seen
 
 
 @pytest.mark.parametrize(("status", "body", "code", "message"), [

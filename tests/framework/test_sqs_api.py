@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -74,6 +75,22 @@ async def test_queue_urls_and_visibility_changes_behave_as_sqs(fauxqs_url, sqs) 
         await api.close()
 
 
+@contextlib.asynccontextmanager
+async def posts_served_by(handle: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> AsyncIterator[str]:
+    """An HTTP server on a free port whose ``POST /`` is ``handle``; yields its base URL, stopped after."""
+    app = web.Application()
+    app.router.add_post("/", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def recorder() -> AsyncIterator[tuple[str, list[dict[str, Any]], asyncio.Event]]:
     """A server that records each request and answers ``{}``; with ``hang`` set it never answers."""
@@ -87,18 +104,11 @@ async def recorder() -> AsyncIterator[tuple[str, list[dict[str, Any]], asyncio.E
             await release.wait()  # no answer until the test is over; the client's timeout ends the call
         return web.json_response({"QueueUrl": "http://q"}, content_type="application/x-amz-json-1.0")
 
-    app = web.Application()
-    app.router.add_post("/", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", seen, hang
-    finally:
-        release.set()
-        await runner.cleanup()
+    async with posts_served_by(handle) as url:
+        try:
+            yield url, seen, hang
+        finally:
+            release.set()
 
 
 async def test_the_request_is_sqs_json_and_its_signature_verifies_with_botocore(recorder) -> None:
