@@ -9,6 +9,7 @@ traversal (``where(out())``, ``by(values('age'))``) is a Pipeline run on one tra
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -25,7 +26,7 @@ _MAX_LAZY_DEPTH = 64
 """Steps chained lazily before a barrier; keeps generator nesting far below the recursion limit."""
 
 
-class Step:
+class Step(abc.ABC):
     """One step. Subclasses implement :meth:`apply`; modulators call the ``add_*`` hooks.
 
     Class flags describe the step the way TinkerPop's interfaces do, for the decisions that depend
@@ -48,8 +49,9 @@ class Step:
         self.child_pipelines: list[Pipeline] = []
         """Every child traversal of the step (arguments and modulators), set by the compiler."""
 
+    @abc.abstractmethod
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
-        raise NotImplementedError
+        """The step over a stream of traversers (every step defines it)."""
 
     def is_barrier(self) -> bool:
         """TinkerPop's ``Barrier`` (scope-dependent steps override this)."""
@@ -70,8 +72,11 @@ class Step:
         return False
 
     def one(self, ctx: Context, t: Traverser) -> Traverser | None:
-        """The step on a single traverser, eagerly: its result or ``None`` (filtered)."""
-        raise NotImplementedError
+        """The step on a single traverser, eagerly: its result or ``None`` (filtered).
+
+        Only called when :meth:`at_most_one` is true; steps override it to skip the generator, and
+        this default gives the same answer through :meth:`apply`."""
+        return next(iter(self.apply(ctx, iter((t,)))), None)
 
     def add_by(self, by: By) -> None:
         raise malformed(f"by() cannot modulate {self.name}()")
@@ -86,7 +91,10 @@ class Step:
         raise malformed(f"with() cannot modulate {self.name}(): it takes no configuration")
 
     def finish(self) -> None:
-        """Called once the step and all its modulators are compiled: refuse incomplete forms."""
+        """Called once the step and all its modulators are compiled: refuse incomplete forms.
+
+        A hook: most steps have nothing to check."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"

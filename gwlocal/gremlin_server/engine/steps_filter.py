@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,8 +22,9 @@ from .values import freeze, is_number
 class FilterStep(Step):
     """A step that keeps or drops each traverser; subclasses implement :meth:`keep`."""
 
+    @abc.abstractmethod
     def keep(self, ctx: Context, t: Traverser) -> bool:
-        raise NotImplementedError
+        """Keep ``t`` or drop it (every filter step defines it)."""
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:

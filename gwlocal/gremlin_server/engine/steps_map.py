@@ -5,6 +5,7 @@ and ``barrier``."""
 
 from __future__ import annotations
 
+import abc
 import copy
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -25,8 +26,9 @@ from .values import freeze, is_number, order_key
 class MapStep(Step):
     """One object in, one object out (``map`` returns it)."""
 
+    @abc.abstractmethod
     def map(self, ctx: Context, t: Traverser) -> Any:
-        raise NotImplementedError
+        """The object ``t`` maps to (every map step defines it)."""
 
     def apply(self, ctx: Context, stream: Iterator[Traverser]) -> Iterator[Traverser]:
         for t in stream:
